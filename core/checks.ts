@@ -1,0 +1,224 @@
+// Authorisation and pre-trade checks: pure reads of core state that return a Reject or null. They run to
+// completion before a command changes anything, which is what makes "a rejected command changes nothing"
+// true by construction.
+
+import { Command, OrdType, RejectCode, Role, Side, TimeInForce } from '../schemas/generated/oms_generated.js';
+import { absBig, limitToMoneyScale, notional, toMoneyScale } from './fixed.js';
+import type { Instrument, LimitSet, Order, User } from './model.js';
+import { LIMIT_UNSET, positionKey } from './model.js';
+import type { CoreState } from './state.js';
+
+export interface Reject {
+  code: RejectCode;
+  text: string;
+}
+
+export function reject(code: RejectCode, text: string): Reject {
+  return { code, text };
+}
+
+/** User id 0 is the OMS process itself (bootstrap, timers); the gateway never gives it to a session. */
+export const SYSTEM_USER_ID = 0;
+const SYSTEM_USER: User = { userId: SYSTEM_USER_ID, name: 'system', role: Role.System, accountIds: [], allAccounts: true };
+
+export function resolveUser(state: CoreState, userId: number): User | null {
+  if (userId === SYSTEM_USER_ID) return SYSTEM_USER;
+  return state.users.get(userId) ?? null;
+}
+
+/** Which roles may send which command. Order commands are refined by order kind in mayTrade. */
+const COMMAND_ROLES: Record<Command, readonly Role[]> = {
+  [Command.NONE]: [],
+  [Command.NewOrder]: [Role.PortfolioManager, Role.Trader],
+  [Command.CancelOrder]: [Role.PortfolioManager, Role.Trader],
+  [Command.ReplaceOrder]: [Role.PortfolioManager, Role.Trader],
+  [Command.VenueExecReport]: [Role.Venue, Role.System],
+  [Command.VenueCancelReject]: [Role.Venue, Role.System],
+  [Command.DefineInstrument]: [Role.Admin, Role.System],
+  [Command.DefineAccount]: [Role.Admin, Role.System],
+  [Command.DefineUser]: [Role.Admin, Role.System],
+  [Command.DefineVenue]: [Role.Admin, Role.System],
+  [Command.SetLimits]: [Role.Admin, Role.System],
+  [Command.SetMark]: [Role.Admin, Role.System],
+  [Command.KillSwitch]: [Role.Compliance, Role.Admin, Role.System],
+  [Command.Tick]: [Role.System],
+};
+
+export function authoriseCommand(user: User | null, type: Command): Reject | null {
+  if (user === null) return reject(RejectCode.UnknownUser, 'unknown user');
+  if (!COMMAND_ROLES[type].includes(user.role)) {
+    return reject(RejectCode.NotAuthorised, `role ${Role[user.role]} may not send ${Command[type]}`);
+  }
+  return null;
+}
+
+/** Portfolio managers own parent orders; only traders place orders on venues. */
+export function mayTrade(user: User, accountId: number, isVenueOrder: boolean): Reject | null {
+  if (isVenueOrder && user.role !== Role.Trader) {
+    return reject(RejectCode.NotAuthorised, `role ${Role[user.role]} may not place orders on a venue`);
+  }
+  if (!user.allAccounts && !user.accountIds.includes(accountId)) {
+    return reject(RejectCode.NotEntitled, `user ${user.name} is not entitled to account ${accountId}`);
+  }
+  return null;
+}
+
+export function checkKillSwitch(state: CoreState, accountId: number, userId: number): Reject | null {
+  if (state.killGlobal) return reject(RejectCode.KillSwitchEngaged, 'global kill switch engaged');
+  if (state.killAccounts.has(accountId)) return reject(RejectCode.KillSwitchEngaged, `kill switch engaged for account ${accountId}`);
+  if (state.killUsers.has(userId)) return reject(RejectCode.KillSwitchEngaged, `kill switch engaged for user ${userId}`);
+  return null;
+}
+
+export function checkInstrument(instrument: Instrument): Reject | null {
+  if (!instrument.tradable) return reject(RejectCode.InstrumentNotTradable, `${instrument.symbol} is not tradable`);
+  if (instrument.restricted) return reject(RejectCode.RestrictedInstrument, `${instrument.symbol} is restricted`);
+  return null;
+}
+
+/** Terms a new order or a replace proposes; replace keeps the order's side and type. */
+export interface Terms {
+  side: Side;
+  ordType: OrdType;
+  timeInForce: TimeInForce;
+  orderQty: number;
+  price: number;
+  stopPx: number;
+  expireTimeUs: number;
+}
+
+export function checkTerms(instrument: Instrument, terms: Terms, nowUs: number): Reject | null {
+  if (terms.orderQty <= 0) return reject(RejectCode.IncorrectQuantity, 'order_qty must be positive');
+  if (terms.orderQty % instrument.lotSize !== 0) {
+    return reject(RejectCode.LotSize, `order_qty ${terms.orderQty} is not a multiple of lot size ${instrument.lotSize}`);
+  }
+  const priceReject = checkPrices(instrument, terms);
+  if (priceReject !== null) return priceReject;
+  if (terms.timeInForce === TimeInForce.GTD) {
+    if (terms.expireTimeUs <= nowUs) return reject(RejectCode.TooLateToEnter, 'GTD expire_time_us is not in the future');
+  } else if (terms.expireTimeUs !== 0) {
+    return reject(RejectCode.InvalidField, 'expire_time_us is only valid with GTD');
+  }
+  return null;
+}
+
+function checkPrices(instrument: Instrument, terms: Terms): Reject | null {
+  const needsPrice = terms.ordType === OrdType.Limit || terms.ordType === OrdType.StopLimit;
+  const needsStop = terms.ordType === OrdType.Stop || terms.ordType === OrdType.StopLimit;
+  if (needsPrice !== (terms.price !== 0)) {
+    return reject(RejectCode.InvalidField, needsPrice ? 'price is required' : `price is not valid for ${OrdType[terms.ordType]}`);
+  }
+  if (needsStop !== (terms.stopPx !== 0)) {
+    return reject(RejectCode.InvalidField, needsStop ? 'stop_px is required' : `stop_px is not valid for ${OrdType[terms.ordType]}`);
+  }
+  if (terms.price < 0 || terms.stopPx < 0) return reject(RejectCode.ValueOutOfRange, 'prices must be positive');
+  if (terms.price % instrument.tickSize !== 0 || terms.stopPx % instrument.tickSize !== 0) {
+    return reject(RejectCode.InvalidPriceIncrement, `price is not a multiple of tick size ${instrument.tickSize}`);
+  }
+  return null;
+}
+
+/** The price that values an order for limits: its limit, else its trigger, else the mark (0 = none). */
+export function valuationPx(instrument: Instrument, price: number, stopPx: number): number {
+  if (price !== 0) return price;
+  if (stopPx !== 0) return stopPx;
+  return instrument.markPx;
+}
+
+export function orderMoney(instrument: Instrument, qty: number, px: number): bigint {
+  return toMoneyScale(notional(qty, px, instrument.multiplier), instrument.pricePrecision, instrument.qtyPrecision);
+}
+
+/** Every scope that sets a limit binds: global, the account's and the instrument's. */
+function scopes(state: CoreState, accountId: number, instrumentId: number): LimitSet[] {
+  const result = [state.globalLimits];
+  const account = state.accountLimits.get(accountId);
+  if (account !== undefined) result.push(account);
+  const instrument = state.instrumentLimits.get(instrumentId);
+  if (instrument !== undefined) result.push(instrument);
+  return result;
+}
+
+/** Order-level limits on proposed terms: size, notional and the price collar. */
+export function checkOrderLimits(
+  state: CoreState, instrument: Instrument, accountId: number, terms: Terms,
+): Reject | null {
+  const px = valuationPx(instrument, terms.price, terms.stopPx);
+  for (const limits of scopes(state, accountId, instrument.instrumentId)) {
+    if (limits.maxOrderQty !== LIMIT_UNSET && terms.orderQty > limits.maxOrderQty) {
+      return reject(RejectCode.MaxOrderQty, `order_qty ${terms.orderQty} exceeds the limit ${limits.maxOrderQty}`);
+    }
+    if (limits.maxOrderNotional !== LIMIT_UNSET) {
+      if (px === 0) return reject(RejectCode.NoReferencePrice, `no reference price to value ${instrument.symbol}`);
+      if (orderMoney(instrument, terms.orderQty, px) > limitToMoneyScale(limits.maxOrderNotional)) {
+        return reject(RejectCode.MaxOrderNotional, 'order notional exceeds the limit');
+      }
+    }
+    if (limits.priceCollarBps !== LIMIT_UNSET) {
+      const collarReject = checkCollar(instrument, terms, limits.priceCollarBps);
+      if (collarReject !== null) return collarReject;
+    }
+  }
+  return null;
+}
+
+function checkCollar(instrument: Instrument, terms: Terms, collarBps: number): Reject | null {
+  if (terms.price === 0 && terms.stopPx === 0) return null;
+  const mark = instrument.markPx;
+  if (mark === 0) return reject(RejectCode.NoReferencePrice, `no reference price for the collar on ${instrument.symbol}`);
+  for (const px of [terms.price, terms.stopPx]) {
+    if (px === 0) continue;
+    // |px - mark| / mark > bps / 10^4, in integers: exact for any safe prices.
+    if (BigInt(Math.abs(px - mark)) * 10_000n > BigInt(collarBps) * BigInt(mark)) {
+      return reject(RejectCode.PriceCollar, `price ${px} is outside ${collarBps} bps of the reference ${mark}`);
+    }
+  }
+  return null;
+}
+
+/** Account-level limits that an additional working quantity would breach. */
+export function checkAccountLimits(
+  state: CoreState, instrument: Instrument, accountId: number, side: Side, addedQty: number, addedMoney: bigint,
+  nowUs: number, isNewOrder: boolean,
+): Reject | null {
+  const risk = state.accountRisk.get(accountId);
+  const position = state.positions.get(positionKey(accountId, instrument.instrumentId));
+  for (const limits of scopes(state, accountId, instrument.instrumentId)) {
+    if (isNewOrder && limits.maxOpenOrders !== LIMIT_UNSET && (risk?.openOrders ?? 0) >= limits.maxOpenOrders) {
+      return reject(RejectCode.MaxOpenOrders, `account ${accountId} has ${limits.maxOpenOrders} open orders already`);
+    }
+    if (isNewOrder && limits.maxOrdersPerSecond !== LIMIT_UNSET && risk !== undefined &&
+      risk.rateWindowSecond === Math.floor(nowUs / 1_000_000) && risk.rateWindowCount >= limits.maxOrdersPerSecond) {
+      return reject(RejectCode.OrderRateExceeded, `account ${accountId} exceeded ${limits.maxOrdersPerSecond} orders per second`);
+    }
+    if (limits.maxPosition !== LIMIT_UNSET) {
+      const qty = position?.qty ?? 0;
+      const worst = side === Side.Buy
+        ? qty + (position?.openBuyQty ?? 0) + addedQty
+        : -(qty - (position?.openSellQty ?? 0) - addedQty);
+      if (worst > limits.maxPosition) {
+        return reject(RejectCode.MaxPosition, `worst-case position ${worst} would exceed ${limits.maxPosition}`);
+      }
+    }
+    if (limits.maxGrossExposure !== LIMIT_UNSET) {
+      const gross = risk?.grossExposureByCurrency.get(instrument.currency) ?? 0n;
+      if (gross + absBig(addedMoney) > limitToMoneyScale(limits.maxGrossExposure)) {
+        return reject(RejectCode.MaxGrossExposure, `gross ${instrument.currency} exposure of account ${accountId} would exceed the limit`);
+      }
+    }
+  }
+  return null;
+}
+
+/** A child placement must match its parent and fit in what the parent has not yet placed. */
+export function checkChild(parent: Order, accountId: number, instrumentId: number, side: Side, addedQty: number): Reject | null {
+  if (parent.venueId !== 0) return reject(RejectCode.UnknownParent, 'the parent is itself a venue placement');
+  if (parent.accountId !== accountId || parent.instrumentId !== instrumentId || parent.side !== side) {
+    return reject(RejectCode.InvalidField, 'a child must have its parent\'s account, instrument and side');
+  }
+  if (parent.childCommittedQty + addedQty > parent.orderQty) {
+    return reject(RejectCode.ParentQtyExceeded,
+      `child quantity exceeds what the parent has unplaced (${parent.orderQty - parent.childCommittedQty})`);
+  }
+  return null;
+}

@@ -1,0 +1,213 @@
+// Encodes what the core emits into one ResultBatch per batch of commands: a single reused builder, one
+// buffer handed to the feeding thread. Results stay in command order, each with the events it caused.
+
+import * as flatbuffers from 'flatbuffers';
+import {
+  CommandAccepted, CommandReject, CommandResult, CxlRejReason, CxlRejResponseTo, Event, EventRecord,
+  ExecType, ExecutionReport, OrderCancelReject, OrdStatus, RejectCode, ResultBatch, VenueRequest,
+  VenueRequestKind,
+} from '../schemas/generated/oms_generated.js';
+import { addI64 } from '../schemas/wire.js';
+import { avgPx } from './fixed.js';
+import type { Order, PendingRequest } from './model.js';
+import { leavesQty, reportedStatus } from './model.js';
+
+/** Execution-specific fields of one ExecutionReport; the rest comes from the order. */
+export interface ExecDetail {
+  execType: ExecType;
+  lastQty: number;
+  lastPx: number;
+  venueExecId: string;
+  text: string;
+}
+
+export class ResultWriter {
+  private readonly builder: flatbuffers.Builder;
+  private readonly results: number[] = [];
+  private readonly events: number[] = [];
+  private seq = 0;
+  private requestId = 0;
+  private userId = 0;
+  private sessionId = 0;
+  private eventSerial = 0;
+  private timeUs = 0;
+  private inCommand = false;
+
+  constructor(initialBytes = 1 << 20) {
+    this.builder = new flatbuffers.Builder(initialBytes);
+  }
+
+  beginBatch(): void {
+    this.builder.clear();
+    this.results.length = 0;
+    this.inCommand = false;
+  }
+
+  beginCommand(seq: number, requestId: number, userId: number, sessionId: number, timeUs: number): void {
+    if (this.inCommand) throw new Error('invariant: beginCommand inside a command');
+    this.inCommand = true;
+    this.events.length = 0;
+    this.seq = seq;
+    this.requestId = requestId;
+    this.userId = userId;
+    this.sessionId = sessionId;
+    this.timeUs = timeUs;
+    this.eventSerial = 0;
+  }
+
+  /** Drops the events of the current command (a command that failed an invariant mid-way emits only its reject). */
+  discardEvents(): void {
+    this.events.length = 0;
+  }
+
+  endCommand(): void {
+    if (!this.inCommand) throw new Error('invariant: endCommand outside a command');
+    const b = this.builder;
+    const vector = CommandResult.createEventsVector(b, this.events);
+    CommandResult.startCommandResult(b);
+    addI64(b, 0, this.seq);
+    addI64(b, 1, this.requestId);
+    CommandResult.addUserId(b, this.userId);
+    CommandResult.addSessionId(b, this.sessionId);
+    CommandResult.addEvents(b, vector);
+    this.results.push(CommandResult.endCommandResult(b));
+    this.inCommand = false;
+  }
+
+  resultCount(): number {
+    return this.results.length;
+  }
+
+  /** The finished batch as a fresh copy (the builder's memory is reused for the next batch). */
+  finishBatch(): Uint8Array {
+    if (this.inCommand) throw new Error('invariant: finishBatch inside a command');
+    const b = this.builder;
+    const vector = ResultBatch.createResultsVector(b, this.results);
+    b.finish(ResultBatch.createResultBatch(b, vector));
+    return b.asUint8Array().slice();
+  }
+
+  private push(type: Event, table: number): void {
+    const b = this.builder;
+    EventRecord.startEventRecord(b);
+    EventRecord.addEventType(b, type);
+    EventRecord.addEvent(b, table);
+    this.events.push(EventRecord.endEventRecord(b));
+  }
+
+  private nextExecId(): string {
+    this.eventSerial += 1;
+    return `${this.seq}.${this.eventSerial}`;
+  }
+
+  executionReport(order: Order, detail: ExecDetail, status: OrdStatus = reportedStatus(order)): void {
+    const b = this.builder;
+    const clOrdId = b.createString(order.clOrdId);
+    const origClOrdId = order.origClOrdId.length > 0 ? b.createString(order.origClOrdId) : 0;
+    const execId = b.createString(this.nextExecId());
+    const text = detail.text.length > 0 ? b.createString(detail.text) : 0;
+    const venueExecId = detail.venueExecId.length > 0 ? b.createString(detail.venueExecId) : 0;
+    ExecutionReport.startExecutionReport(b);
+    addI64(b, 0, order.orderId);
+    ExecutionReport.addClOrdId(b, clOrdId);
+    if (origClOrdId !== 0) ExecutionReport.addOrigClOrdId(b, origClOrdId);
+    ExecutionReport.addExecId(b, execId);
+    ExecutionReport.addExecType(b, detail.execType);
+    ExecutionReport.addOrdStatus(b, status);
+    ExecutionReport.addAccountId(b, order.accountId);
+    ExecutionReport.addInstrumentId(b, order.instrumentId);
+    ExecutionReport.addSide(b, order.side);
+    ExecutionReport.addOrdType(b, order.ordType);
+    ExecutionReport.addTimeInForce(b, order.timeInForce);
+    addI64(b, 11, order.orderQty);
+    addI64(b, 12, order.price);
+    addI64(b, 13, order.stopPx);
+    addI64(b, 14, detail.lastQty);
+    addI64(b, 15, detail.lastPx);
+    addI64(b, 16, order.cumQty);
+    addI64(b, 17, leavesQty(order));
+    addI64(b, 18, avgPx(order.cumNotional, order.cumQty));
+    if (text !== 0) ExecutionReport.addText(b, text);
+    addI64(b, 21, order.parentOrderId);
+    ExecutionReport.addVenueId(b, order.venueId);
+    ExecutionReport.addWorkflowState(b, order.workflowState);
+    addI64(b, 24, this.timeUs);
+    if (venueExecId !== 0) ExecutionReport.addVenueExecId(b, venueExecId);
+    this.push(Event.ExecutionReport, ExecutionReport.endExecutionReport(b));
+  }
+
+  /** A new order refused before it existed: FIX ExecType=Rejected with OrdRejReason, no order id. */
+  orderRejected(clOrdId: string, accountId: number, instrumentId: number, code: RejectCode, text: string): void {
+    const b = this.builder;
+    const cl = b.createString(clOrdId);
+    const execId = b.createString(this.nextExecId());
+    const textOffset = b.createString(text);
+    ExecutionReport.startExecutionReport(b);
+    ExecutionReport.addClOrdId(b, cl);
+    ExecutionReport.addExecId(b, execId);
+    ExecutionReport.addExecType(b, ExecType.Rejected);
+    ExecutionReport.addOrdStatus(b, OrdStatus.Rejected);
+    ExecutionReport.addAccountId(b, accountId);
+    ExecutionReport.addInstrumentId(b, instrumentId);
+    ExecutionReport.addOrdRejReason(b, code);
+    ExecutionReport.addText(b, textOffset);
+    addI64(b, 24, this.timeUs);
+    this.push(Event.ExecutionReport, ExecutionReport.endExecutionReport(b));
+  }
+
+  cancelReject(
+    order: Order | null, clOrdId: string, origClOrdId: string, responseTo: CxlRejResponseTo,
+    reason: CxlRejReason, code: RejectCode, text: string,
+  ): void {
+    const b = this.builder;
+    const cl = b.createString(clOrdId);
+    const orig = b.createString(origClOrdId);
+    const textOffset = b.createString(text);
+    OrderCancelReject.startOrderCancelReject(b);
+    if (order !== null) addI64(b, 0, order.orderId);
+    OrderCancelReject.addClOrdId(b, cl);
+    OrderCancelReject.addOrigClOrdId(b, orig);
+    OrderCancelReject.addOrdStatus(b, order === null ? OrdStatus.Rejected : reportedStatus(order));
+    OrderCancelReject.addCxlRejResponseTo(b, responseTo);
+    OrderCancelReject.addCxlRejReason(b, reason);
+    OrderCancelReject.addRejectCode(b, code);
+    OrderCancelReject.addText(b, textOffset);
+    addI64(b, 8, this.timeUs);
+    this.push(Event.OrderCancelReject, OrderCancelReject.endOrderCancelReject(b));
+  }
+
+  commandReject(code: RejectCode, text: string): void {
+    const b = this.builder;
+    const textOffset = b.createString(text);
+    this.push(Event.CommandReject, CommandReject.createCommandReject(b, code, textOffset));
+  }
+
+  accepted(commandType: number): void {
+    this.push(Event.CommandAccepted, CommandAccepted.createCommandAccepted(this.builder, commandType));
+  }
+
+  /** Asks the venue layer to send a new order, or the pending cancel/replace of `order`. */
+  venueRequest(kind: VenueRequestKind, order: Order, pending: PendingRequest | null): void {
+    const b = this.builder;
+    const cl = b.createString(pending === null ? order.clOrdId : pending.clOrdId);
+    const orig = pending === null ? 0 : b.createString(order.clOrdId);
+    VenueRequest.startVenueRequest(b);
+    VenueRequest.addKind(b, kind);
+    VenueRequest.addVenueId(b, order.venueId);
+    addI64(b, 2, order.orderId);
+    VenueRequest.addClOrdId(b, cl);
+    if (orig !== 0) VenueRequest.addOrigClOrdId(b, orig);
+    VenueRequest.addAccountId(b, order.accountId);
+    VenueRequest.addInstrumentId(b, order.instrumentId);
+    VenueRequest.addSide(b, order.side);
+    VenueRequest.addOrdType(b, order.ordType);
+    VenueRequest.addTimeInForce(b, pending === null ? order.timeInForce : pending.timeInForce);
+    addI64(b, 10, pending === null ? order.orderQty : pending.orderQty);
+    addI64(b, 11, pending === null ? order.price : pending.price);
+    addI64(b, 12, pending === null ? order.stopPx : pending.stopPx);
+    addI64(b, 13, pending === null ? order.expireTimeUs : pending.expireTimeUs);
+    this.push(Event.VenueRequest, VenueRequest.endVenueRequest(b));
+  }
+}
+
+export const NO_DETAIL: Readonly<ExecDetail> = { execType: ExecType.New, lastQty: 0, lastPx: 0, venueExecId: '', text: '' };

@@ -1,0 +1,177 @@
+// What venues tell the OMS: acknowledgements, fills, cancels, replaces, rejects, restatements and cancel
+// rejects, applied to the order they name. A venue is the authority on what traded, so a fill is applied
+// even to an order the OMS already considers done, unless it would overfill.
+
+import {
+  CxlRejReason, CxlRejResponseTo, ExecType, OrdStatus, RejectCode,
+} from '../schemas/generated/oms_generated.js';
+import type { VenueCancelRejectCmd, VenueExecReportCmd } from '../schemas/commands.js';
+import type { Reject } from './checks.js';
+import { reject } from './checks.js';
+import type { ResultWriter } from './events.js';
+import { notional } from './fixed.js';
+import type { Order } from './model.js';
+import { isTerminal, PendingKind } from './model.js';
+import { applyReplace, finishCancel, settle } from './orders.js';
+import { applyFillToPosition, statusAfterFill } from './risk.js';
+import type { CoreState } from './state.js';
+
+export interface VenueContext {
+  state: CoreState;
+  out: ResultWriter;
+}
+
+/** Resolves the order a venue message names: by its ClOrdID, else by the OrigClOrdID it answers. */
+function findVenueOrder(state: CoreState, venueId: number, clOrdId: string, origClOrdId: string): Order | null {
+  const order = state.ordersByClOrdId.get(clOrdId) ?? (origClOrdId.length > 0 ? state.ordersByClOrdId.get(origClOrdId) : undefined);
+  return order !== undefined && order.venueId === venueId ? order : null;
+}
+
+export function venueExecReport(ctx: VenueContext, c: VenueExecReportCmd): void {
+  const { state, out } = ctx;
+  const failure = precheck(state, c);
+  if (failure !== null) {
+    out.commandReject(failure.code, failure.text);
+    return;
+  }
+  const order = findVenueOrder(state, c.venueId, c.clOrdId, c.origClOrdId);
+  if (order === null) throw new Error('invariant: precheck found the order');
+  const outcome = applyExecType(ctx, order, c);
+  if (outcome !== null) {
+    out.commandReject(outcome.code, outcome.text);
+    return;
+  }
+  state.venueExecIds.add(`${c.venueId}:${c.execId}`);
+}
+
+function precheck(state: CoreState, c: VenueExecReportCmd): Reject | null {
+  if (!state.venues.has(c.venueId)) return reject(RejectCode.UnknownVenue, `unknown venue ${c.venueId}`);
+  if (state.venueExecIds.has(`${c.venueId}:${c.execId}`)) {
+    return reject(RejectCode.DuplicateExecId, `execution ${c.execId} was already applied`);
+  }
+  if (findVenueOrder(state, c.venueId, c.clOrdId, c.origClOrdId) === null) {
+    return reject(RejectCode.UnknownOrder, `venue ${c.venueId} has no order ${c.clOrdId}`);
+  }
+  if (c.lastQty < 0 || c.lastPx < 0 || c.leavesQty < 0) return reject(RejectCode.ValueOutOfRange, 'negative quantity or price');
+  return null;
+}
+
+/** Applies one execution; returns a Reject when it must not be applied (the state is then untouched). */
+function applyExecType(ctx: VenueContext, order: Order, c: VenueExecReportCmd): Reject | null {
+  switch (c.execType) {
+    case ExecType.New: return acknowledge(ctx, order, c);
+    case ExecType.Trade: return fill(ctx, order, c);
+    case ExecType.Canceled: return cancelled(ctx, order, c, ExecType.Canceled);
+    case ExecType.Expired: return cancelled(ctx, order, c, ExecType.Expired);
+    case ExecType.DoneForDay: return cancelled(ctx, order, c, ExecType.DoneForDay);
+    case ExecType.Replaced: return replaced(ctx, order, c);
+    case ExecType.Rejected: return rejected(ctx, order, c);
+    case ExecType.Restated: return restated(ctx, order, c);
+    // Acknowledgements of our own pending requests and status answers change nothing here.
+    case ExecType.PendingNew: case ExecType.PendingCancel: case ExecType.PendingReplace: case ExecType.OrderStatus:
+    case ExecType.Calculated: case ExecType.Stopped: case ExecType.Suspended:
+      return null;
+    default:
+      return reject(RejectCode.UnsupportedOrderCharacteristic, `ExecType ${ExecType[c.execType]} is not supported; flagged for operations`);
+  }
+}
+
+function acknowledge(ctx: VenueContext, order: Order, c: VenueExecReportCmd): Reject | null {
+  if (order.baseStatus !== OrdStatus.PendingNew) return null;
+  order.baseStatus = OrdStatus.New;
+  settle(ctx.state, order);
+  ctx.out.executionReport(order, { execType: ExecType.New, lastQty: 0, lastPx: 0, venueExecId: c.execId, text: c.text });
+  return null;
+}
+
+function fill(ctx: VenueContext, order: Order, c: VenueExecReportCmd): Reject | null {
+  const { state } = ctx;
+  if (c.lastQty <= 0 || c.lastPx <= 0) return reject(RejectCode.ValueOutOfRange, 'a fill needs last_qty and last_px > 0');
+  if (order.baseStatus === OrdStatus.Rejected) return reject(RejectCode.InvalidStateTransition, 'fill for a rejected order');
+  // Fills while a replace is pending apply to the terms in force, i.e. the original quantity.
+  if (order.cumQty + c.lastQty > order.orderQty) {
+    return reject(RejectCode.Overfill, `fill of ${c.lastQty} would overfill ${order.clOrdId} (${order.cumQty}/${order.orderQty}); refused and flagged`);
+  }
+  const instrument = state.instruments.get(order.instrumentId);
+  if (instrument === undefined) throw new Error('invariant: order of an unknown instrument');
+  order.cumQty += c.lastQty;
+  order.cumNotional += notional(c.lastQty, c.lastPx, 1);
+  order.baseStatus = statusAfterFill(order);
+  applyFillToPosition(state, instrument, order.accountId, order.side, c.lastQty, c.lastPx);
+  settle(state, order);
+  const detail = { execType: ExecType.Trade, lastQty: c.lastQty, lastPx: c.lastPx, venueExecId: c.execId, text: c.text };
+  ctx.out.executionReport(order, detail);
+  if (order.parentOrderId !== 0) rollUpFill(ctx, order.parentOrderId, detail);
+  return null;
+}
+
+/** A child's fill is also the parent's: its CumQty and AvgPx are the sums over its children. */
+function rollUpFill(ctx: VenueContext, parentOrderId: number, detail: { execType: ExecType; lastQty: number; lastPx: number; venueExecId: string; text: string }): void {
+  const parent = ctx.state.orders.get(parentOrderId);
+  if (parent === undefined) throw new Error('invariant: child of an unknown parent');
+  if (parent.cumQty + detail.lastQty > parent.orderQty) throw new Error('invariant: children overfilled their parent');
+  parent.cumQty += detail.lastQty;
+  parent.cumNotional += notional(detail.lastQty, detail.lastPx, 1);
+  parent.baseStatus = statusAfterFill(parent);
+  settle(ctx.state, parent);
+  ctx.out.executionReport(parent, detail);
+}
+
+function cancelled(ctx: VenueContext, order: Order, c: VenueExecReportCmd, execType: ExecType): Reject | null {
+  if (isTerminal(order.baseStatus) && order.baseStatus !== OrdStatus.Filled) return null;
+  if (order.baseStatus === OrdStatus.Filled && order.pending === null) {
+    return reject(RejectCode.InvalidStateTransition, `${ExecType[execType]} for a filled order`);
+  }
+  const answersCancel = order.pending !== null && order.pending.kind === PendingKind.Cancel && execType === ExecType.Canceled;
+  finishCancel(ctx, order, answersCancel && order.pending !== null ? order.pending.clOrdId : order.clOrdId, execType);
+  return null;
+}
+
+function replaced(ctx: VenueContext, order: Order, c: VenueExecReportCmd): Reject | null {
+  const pending = order.pending;
+  if (pending === null || pending.kind !== PendingKind.Replace || pending.clOrdId !== c.clOrdId) {
+    return reject(RejectCode.InvalidStateTransition, `no pending replace ${c.clOrdId} on this order`);
+  }
+  applyReplace(ctx, order, pending);
+  return null;
+}
+
+function rejected(ctx: VenueContext, order: Order, c: VenueExecReportCmd): Reject | null {
+  if (order.baseStatus !== OrdStatus.PendingNew) {
+    return reject(RejectCode.InvalidStateTransition, 'the venue rejected an order it had accepted; use a cancel');
+  }
+  order.baseStatus = OrdStatus.Rejected;
+  order.pending = null;
+  settle(ctx.state, order);
+  ctx.out.executionReport(order, { execType: ExecType.Rejected, lastQty: 0, lastPx: 0, venueExecId: c.execId, text: c.text });
+  return null;
+}
+
+/** The venue changed the order's size on its own (FIX Restated): LeavesQty is the venue's new figure. */
+function restated(ctx: VenueContext, order: Order, c: VenueExecReportCmd): Reject | null {
+  if (isTerminal(order.baseStatus)) return reject(RejectCode.InvalidStateTransition, 'restatement of a done order');
+  order.orderQty = order.cumQty + c.leavesQty;
+  if (c.leavesQty === 0) order.baseStatus = order.cumQty > 0 ? OrdStatus.Filled : OrdStatus.Canceled;
+  settle(ctx.state, order);
+  ctx.out.executionReport(order, { execType: ExecType.Restated, lastQty: 0, lastPx: 0, venueExecId: c.execId, text: c.text });
+  return null;
+}
+
+export function venueCancelReject(ctx: VenueContext, c: VenueCancelRejectCmd): void {
+  const { state, out } = ctx;
+  if (!state.venues.has(c.venueId)) {
+    out.commandReject(RejectCode.UnknownVenue, `unknown venue ${c.venueId}`);
+    return;
+  }
+  const order = findVenueOrder(state, c.venueId, c.clOrdId, c.origClOrdId);
+  const pending = order?.pending ?? null;
+  if (order === null || pending === null || pending.clOrdId !== c.clOrdId) {
+    out.commandReject(RejectCode.InvalidStateTransition, `no pending request ${c.clOrdId}`);
+    return;
+  }
+  order.pending = null;
+  settle(state, order);
+  const responseTo = pending.kind === PendingKind.Cancel ? CxlRejResponseTo.Cancel : CxlRejResponseTo.Replace;
+  const reason = c.cxlRejReason ?? CxlRejReason.Other;
+  out.cancelReject(order, c.clOrdId, order.clOrdId, responseTo, reason, RejectCode.None, c.text);
+}
