@@ -32,6 +32,11 @@ export class ResultWriter {
   private eventSerial = 0;
   private timeUs = 0;
   private inCommand = false;
+  /**
+   * Replay and verification need the state, not the events: muted, every emit is a no-op, which makes
+   * recovery several times faster. Event content never feeds back into state, so muting cannot change it.
+   */
+  muted = false;
 
   constructor(initialBytes = 1 << 20) {
     this.builder = new flatbuffers.Builder(initialBytes);
@@ -62,6 +67,10 @@ export class ResultWriter {
 
   endCommand(): void {
     if (!this.inCommand) throw new Error('invariant: endCommand outside a command');
+    if (this.muted) {
+      this.inCommand = false;
+      return;
+    }
     const b = this.builder;
     const vector = CommandResult.createEventsVector(b, this.events);
     CommandResult.startCommandResult(b);
@@ -88,6 +97,7 @@ export class ResultWriter {
   }
 
   private push(type: Event, table: number): void {
+    if (this.muted) return;
     const b = this.builder;
     EventRecord.startEventRecord(b);
     EventRecord.addEventType(b, type);
@@ -101,9 +111,14 @@ export class ResultWriter {
   }
 
   executionReport(order: Order, detail: ExecDetail, status: OrdStatus = reportedStatus(order)): void {
+    if (this.muted) return;
     const b = this.builder;
-    const clOrdId = b.createString(order.clOrdId);
-    const origClOrdId = order.origClOrdId.length > 0 ? b.createString(order.origClOrdId) : 0;
+    // FIX acknowledges a pending cancel/replace as Execution(Y,X): the request's ClOrdID, OrigClOrdID = the
+    // order's current one. Everything else (fills meanwhile included) reports the order's own ClOrdID.
+    const acked = detail.execType === ExecType.PendingCancel || detail.execType === ExecType.PendingReplace ? order.pending : null;
+    const clOrdId = b.createString(acked === null ? order.clOrdId : acked.clOrdId);
+    const origText = acked === null ? order.origClOrdId : order.clOrdId;
+    const origClOrdId = origText.length > 0 ? b.createString(origText) : 0;
     const execId = b.createString(this.nextExecId());
     const text = detail.text.length > 0 ? b.createString(detail.text) : 0;
     const venueExecId = detail.venueExecId.length > 0 ? b.createString(detail.venueExecId) : 0;
@@ -138,6 +153,7 @@ export class ResultWriter {
 
   /** A new order refused before it existed: FIX ExecType=Rejected with OrdRejReason, no order id. */
   orderRejected(clOrdId: string, accountId: number, instrumentId: number, code: RejectCode, text: string): void {
+    if (this.muted) return;
     const b = this.builder;
     const cl = b.createString(clOrdId);
     const execId = b.createString(this.nextExecId());
@@ -159,6 +175,7 @@ export class ResultWriter {
     order: Order | null, clOrdId: string, origClOrdId: string, responseTo: CxlRejResponseTo,
     reason: CxlRejReason, code: RejectCode, text: string,
   ): void {
+    if (this.muted) return;
     const b = this.builder;
     const cl = b.createString(clOrdId);
     const orig = b.createString(origClOrdId);
@@ -177,17 +194,20 @@ export class ResultWriter {
   }
 
   commandReject(code: RejectCode, text: string): void {
+    if (this.muted) return;
     const b = this.builder;
     const textOffset = b.createString(text);
     this.push(Event.CommandReject, CommandReject.createCommandReject(b, code, textOffset));
   }
 
   accepted(commandType: number): void {
+    if (this.muted) return;
     this.push(Event.CommandAccepted, CommandAccepted.createCommandAccepted(this.builder, commandType));
   }
 
   /** Asks the venue layer to send a new order, or the pending cancel/replace of `order`. */
   venueRequest(kind: VenueRequestKind, order: Order, pending: PendingRequest | null): void {
+    if (this.muted) return;
     const b = this.builder;
     const cl = b.createString(pending === null ? order.clOrdId : pending.clOrdId);
     const orig = pending === null ? 0 : b.createString(order.clOrdId);

@@ -1,0 +1,101 @@
+// The core's thread. Owns the Core and the journal; nothing else touches either. Per batch:
+//   apply every frame in memory -> append the decodable ones to the journal (one group commit)
+//   -> wait until that commit is on disk -> only then release the batch's results.
+// The next batch may be applied while the previous one is being flushed (the state is ahead of the disk,
+// but nothing that is not on disk has been told to anyone), and results leave strictly in batch order.
+//
+// An invariant failure inside the core stops this thread: the command that tripped it was not journaled,
+// so a restart recovers the last durable state without it.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { Journal } from '../persistence/journal.js';
+import type { JournalEntry } from '../persistence/journal.js';
+import { recover } from '../persistence/recovery.js';
+import type { Core } from './core.js';
+import { forEachFrame } from './frames.js';
+import { hashBytes } from './state.js';
+import type { CoreWorkerConfig, HostMessage, WorkerMessage } from './worker-protocol.js';
+
+if (parentPort === null) throw new Error('core/worker.ts must run in a worker thread');
+const port = parentPort;
+const config = workerData as CoreWorkerConfig;
+
+const journal = Journal.open({ path: config.journal_path, map_size_bytes: config.map_size_bytes });
+const recovered = recover(journal, { core_options: config.core_options });
+const core: Core = recovered.core;
+let commandsSinceSnapshot = 0;
+/** Results wait on this chain so that they leave in batch order even if flushes resolve out of order. */
+let releaseChain: Promise<void> = Promise.resolve();
+let closing = false;
+
+function send(message: WorkerMessage, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(message, transfer);
+}
+
+send({ type: 'ready', report: recovered.report });
+
+port.on('message', (message: HostMessage) => {
+  try {
+    handle(message);
+  } catch (error) {
+    fail(error);
+  }
+});
+
+function handle(message: HostMessage): void {
+  switch (message.type) {
+    case 'batch': return applyBatch(message.id, message.frames);
+    case 'snapshot': return void snapshot(message.id);
+    case 'status': return send({ type: 'status', id: message.id, last_seq: core.lastSeq(), state_hash: core.hash() });
+    case 'state': return send({ type: 'state', id: message.id, bytes: core.snapshot() });
+    case 'close': return void close(message.id);
+  }
+}
+
+function applyBatch(id: number, packed: Uint8Array): void {
+  if (closing) throw new Error('invariant: batch after close');
+  const entries: JournalEntry[] = [];
+  core.out.beginBatch();
+  forEachFrame(packed, config.batch_frames_max, (frame) => {
+    const seq = core.submit(frame);
+    // The frame aliases the transferred batch buffer, which nobody else holds: no copy needed.
+    if (seq !== 0) entries.push({ seq, bytes: frame });
+  });
+  const results = core.out.finishBatch();
+  if (entries.length > 0) journal.append(entries);
+  commandsSinceSnapshot += entries.length;
+  const durable = entries.length > 0 ? journal.flush() : Promise.resolve();
+  releaseChain = releaseChain.then(() => durable).then(
+    () => send({ type: 'results', id, bytes: results, last_seq: core.lastSeq() }, [results.buffer as ArrayBuffer]),
+    fail,
+  );
+  if (config.snapshot_every_commands > 0 && commandsSinceSnapshot >= config.snapshot_every_commands) {
+    void snapshot(0);
+  }
+}
+
+async function snapshot(id: number): Promise<void> {
+  commandsSinceSnapshot = 0;
+  const bytes = core.snapshot();
+  const seq = core.lastSeq();
+  const stateHash = hashBytes(bytes);
+  // The snapshot may describe commands still being flushed; it is stored after them, never before.
+  await releaseChain;
+  await journal.putSnapshot({ seq, state_hash: stateHash, bytes, time_us: Date.now() * 1000 });
+  if (id !== 0) send({ type: 'snapshot', id, seq, state_hash: stateHash, size_bytes: bytes.length });
+}
+
+async function close(id: number): Promise<void> {
+  closing = true;
+  await releaseChain;
+  await journal.flush();
+  await journal.close();
+  send({ type: 'closed', id, last_seq: core.lastSeq() });
+}
+
+function fail(error: unknown): void {
+  const text = error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error);
+  send({ type: 'fatal', error: text });
+  // Exit without flushing anything further: memory may be inconsistent, the journal is the truth.
+  process.exit(70);
+}

@@ -1,0 +1,597 @@
+// The journal is the system of record: a write-ahead log of every input command (opaque bytes, keyed by a
+// contiguous sequence number) plus a store of state snapshots, both in one LMDB environment so that a single
+// fsync makes both durable and LMDB's atomic transactions rule out torn entries.
+//
+// Durability model (see persistence/durability.md): lmdb-js runs with overlappingSync, so a write
+// transaction becomes *visible* before it is fsync'd. An entry counts as durable only once the env's
+// `flushed` promise has resolved after the entry's own commit; lastSeq() and flush() follow that rule, never
+// visibility.
+//
+// Why many async `put`s + one awaited `flushed` per group commit, not transactionSync/batch (measured on this
+// machine, 256 entries of 150 B, lmdb-js 3.5.6, see the report in durability.md):
+//   - put x N then await flushed: ~0.3-0.4 us/entry on the main thread; the B-tree work and the fsync run on
+//     lmdb-js's write thread, so the core keeps going while the group commit is in flight (pipelined: ~750k
+//     entries/s sustained, ack latency p50 ~2-3 ms).
+//   - transactionSync: the commit AND the fsync happen on the calling thread (~0.7-0.9 ms per 256 entries,
+//     2.7-3.4 us/entry of main-thread time), even with the NO_SYNC_FLUSH flag, because the overlapping sync
+//     is performed inside mdb_txn_commit by whoever commits.
+//   - batch(): same write path as put but no faster here, and it nests an extra conditional instruction.
+//   - put with { append: true } (MDB_APPEND): slower here, and a failed append resolves `false` while the
+//     rest of the transaction commits, i.e. a silent gap unless every single promise is checked.
+
+import { existsSync, mkdirSync, openSync, readFileSync, realpathSync, unlinkSync, writeSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { open as openLmdb } from 'lmdb';
+import type { Database, DatabaseOptions, RootDatabase, RootDatabaseOptionsWithPath } from 'lmdb';
+
+export interface JournalOptions {
+  /** Directory holding data.mdb/lock.mdb; created if missing (writer only). */
+  path: string;
+  /** CLI/inspect tools and reader processes. */
+  readOnly?: boolean;
+  /** Virtual address space reserved for the map; default MAP_SIZE_BYTES_DEFAULT. */
+  map_size_bytes?: number;
+}
+
+export interface JournalEntry {
+  seq: number;
+  bytes: Uint8Array;
+}
+
+export interface SnapshotRecord {
+  seq: number;
+  state_hash: string;
+  bytes: Uint8Array;
+  time_us: number;
+}
+
+export interface SnapshotInfo {
+  seq: number;
+  state_hash: string;
+  time_us: number;
+  size_bytes: number;
+}
+
+/** 64 GiB of address space: virtual only (no writemap, the file grows as data is written). */
+export const MAP_SIZE_BYTES_DEFAULT = 64 * 1024 ** 3;
+/** Keys are 8-byte big-endian integers, but JS numbers are exact only up to 2^53 - 1. */
+export const SEQ_MAX = Number.MAX_SAFE_INTEGER;
+/** A single append() call; bounds the validation pass and the lmdb-js instruction queue per call. */
+export const APPEND_ENTRIES_MAX = 65_536;
+/** Appended but not yet known durable. Past this the caller is not calling flush(): fail loudly. */
+export const UNFLUSHED_ENTRIES_MAX = 1_048_576;
+/** One command. Commands are small; a megabyte means a bug upstream, not a big order. */
+export const ENTRY_BYTES_MAX = 1024 * 1024;
+/** One snapshot payload (LMDB overflow pages; lmdb-js passes value sizes as uint32). */
+export const SNAPSHOT_BYTES_MAX = 1024 ** 3;
+export const STATE_HASH_BYTES_MAX = 256;
+/** flush()/putSnapshot() calls waiting at once; each holds one small closure. */
+export const DURABILITY_WAITERS_MAX = 65_536;
+
+const JOURNAL_DB_NAME = 'journal';
+const SNAPSHOTS_DB_NAME = 'snapshots';
+const WRITER_LOCK_FILE = 'writer.lock';
+const DATA_FILE = 'data.mdb';
+
+// Every process (core, CLI, readers) must open the env with identical flags: overlappingSync and map size
+// change how the meta pages are picked and synced. Never noSync/useWritemap/mapAsync/noMetaSync.
+// maxDbs is per handle (not persisted) but kept equal anyway.
+const ENV_MAX_DBS = 4;
+
+function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(`journal: ${message}`);
+}
+
+function assertSeq(seq: number, name: string): void {
+  assert(Number.isSafeInteger(seq), `${name} must be a safe integer, got ${String(seq)}`);
+  assert(seq >= 1 && seq <= SEQ_MAX, `${name} must be in [1, ${SEQ_MAX}], got ${seq}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Key encoding: 8-byte big-endian unsigned integer.
+// - uint32 keys (MDB_INTEGERKEY) would cap seq at 2^32-1, i.e. ~1.7 h at 700k commands/s: too small for a
+//   system of record.
+// - ordered-binary numbers work but are a float-derived variable-length format that only lmdb-js reads.
+// - 8-byte big-endian sorts correctly under LMDB's default memcmp order, is fixed width, trivially decoded by
+//   any other tool (mdb_dump, Go, C), and measured as fast as uint32 here.
+// The encoder throws on anything that is not a seq so that a stray default key (lmdb-js uses a Buffer [5]
+// as the implicit start of ranges) fails loudly instead of silently scanning nothing.
+
+const SEQ_KEY_BYTES = 8;
+const TWO_POW_32 = 4_294_967_296;
+
+// Hot path (once per put): the checks are written as `if` so no message string is built on success.
+function writeSeqKey(key: unknown, target: Uint8Array, start: number): number {
+  if (typeof key !== 'number' || !Number.isSafeInteger(key) || key < 0) throw new Error(`journal: invalid key ${String(key)}`);
+  const hi = Math.floor(key / TWO_POW_32);
+  const lo = key >>> 0;
+  target[start] = hi >>> 24;
+  target[start + 1] = hi >>> 16;
+  target[start + 2] = hi >>> 8;
+  target[start + 3] = hi;
+  target[start + 4] = lo >>> 24;
+  target[start + 5] = lo >>> 16;
+  target[start + 6] = lo >>> 8;
+  target[start + 7] = lo;
+  return start + SEQ_KEY_BYTES;
+}
+
+function readSeqKey(source: Uint8Array, start: number, end: number): number {
+  if (end - start !== SEQ_KEY_BYTES) throw new Error(`journal: stored key has ${end - start} bytes, expected ${SEQ_KEY_BYTES}`);
+  const hi = ((source[start] << 24) | (source[start + 1] << 16) | (source[start + 2] << 8) | source[start + 3]) >>> 0;
+  const lo = ((source[start + 4] << 24) | (source[start + 5] << 16) | (source[start + 6] << 8) | source[start + 7]) >>> 0;
+  return hi * TWO_POW_32 + lo;
+}
+
+// lmdb-js accepts `keyEncoder` on openDB but its typings only list it on the root options.
+interface SeqDbOptions extends DatabaseOptions {
+  name: string;
+  keyEncoder: { writeKey: typeof writeSeqKey; readKey: typeof readSeqKey };
+}
+
+function seqDbOptions(name: string): SeqDbOptions {
+  return { name, encoding: 'binary', keyEncoder: { writeKey: writeSeqKey, readKey: readSeqKey } };
+}
+
+function envOptions(path: string, readOnly: boolean, mapSizeBytes: number): RootDatabaseOptionsWithPath {
+  return {
+    path,
+    readOnly,
+    mapSize: mapSizeBytes,
+    maxDbs: ENV_MAX_DBS,
+    // Explicit even though it is the Linux default for writers: lmdb-js turns it OFF for readOnly opens,
+    // and the same flags must be used everywhere.
+    overlappingSync: true,
+    noSync: false,
+    noMetaSync: false,
+    useWritemap: false,
+    remapChunks: false,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Snapshot record: a fixed little-endian header followed by the hash and the payload, so that listing
+// snapshots reads a few header bytes instead of decoding (and copying) every payload.
+//   0 u32 magic | 4 u16 version | 6 u16 hash_size_bytes | 8 f64 seq | 16 f64 time_us | 24 u32 payload_size_bytes
+//   28 state_hash (utf-8) | payload
+
+const SNAPSHOT_MAGIC = 0x4f4d_5353; // "OMSS"
+const SNAPSHOT_VERSION = 1;
+const SNAPSHOT_HEADER_BYTES = 28;
+
+function encodeSnapshot(record: SnapshotRecord): Uint8Array {
+  const hash = Buffer.from(record.state_hash, 'utf8');
+  const out = Buffer.allocUnsafe(SNAPSHOT_HEADER_BYTES + hash.length + record.bytes.length);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  view.setUint32(0, SNAPSHOT_MAGIC, true);
+  view.setUint16(4, SNAPSHOT_VERSION, true);
+  view.setUint16(6, hash.length, true);
+  view.setFloat64(8, record.seq, true);
+  view.setFloat64(16, record.time_us, true);
+  view.setUint32(24, record.bytes.length, true);
+  out.set(hash, SNAPSHOT_HEADER_BYTES);
+  out.set(record.bytes, SNAPSHOT_HEADER_BYTES + hash.length);
+  return out;
+}
+
+interface SnapshotHeader {
+  info: SnapshotInfo;
+  payload_offset: number;
+}
+
+function decodeSnapshotHeader(key: number, value: Uint8Array): SnapshotHeader {
+  assert(value.length >= SNAPSHOT_HEADER_BYTES, `snapshot ${key}: record truncated (${value.length} bytes)`);
+  const view = new DataView(value.buffer, value.byteOffset, value.byteLength);
+  assert(view.getUint32(0, true) === SNAPSHOT_MAGIC, `snapshot ${key}: bad magic`);
+  assert(view.getUint16(4, true) === SNAPSHOT_VERSION, `snapshot ${key}: unknown version ${view.getUint16(4, true)}`);
+  const hashBytes = view.getUint16(6, true);
+  const seq = view.getFloat64(8, true);
+  const payloadBytes = view.getUint32(24, true);
+  const payloadOffset = SNAPSHOT_HEADER_BYTES + hashBytes;
+  assert(seq === key, `snapshot ${key}: record says seq ${seq}`);
+  assert(value.length === payloadOffset + payloadBytes, `snapshot ${key}: size mismatch, record corrupt`);
+  const hash = Buffer.from(value.buffer, value.byteOffset + SNAPSHOT_HEADER_BYTES, hashBytes).toString('utf8');
+  const info = { seq, state_hash: hash, time_us: view.getFloat64(16, true), size_bytes: payloadBytes };
+  return { info, payload_offset: payloadOffset };
+}
+
+function assertSnapshotRecord(record: SnapshotRecord): void {
+  assertSeq(record.seq, 'snapshot seq');
+  assert(record.bytes instanceof Uint8Array, 'snapshot bytes must be a Uint8Array');
+  assert(record.bytes.length <= SNAPSHOT_BYTES_MAX, `snapshot of ${record.bytes.length} bytes exceeds ${SNAPSHOT_BYTES_MAX}`);
+  assert(typeof record.state_hash === 'string' && record.state_hash.length > 0, 'snapshot state_hash must be non-empty');
+  const hashBytes = Buffer.byteLength(record.state_hash, 'utf8');
+  assert(hashBytes <= STATE_HASH_BYTES_MAX, `state_hash of ${hashBytes} bytes exceeds ${STATE_HASH_BYTES_MAX}`);
+  assert(Number.isSafeInteger(record.time_us) && record.time_us >= 0, `snapshot time_us must be a non-negative integer`);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Writer lock. LMDB serialises write transactions but would happily let two processes both append "seq N":
+// the second put overwrites the first, i.e. an acknowledged command vanishes. A pid file makes a second
+// writer fail at open. A lock left by a dead (e.g. SIGKILLed) process is stale and is taken over.
+
+const writersInThisProcess = new Set<string>();
+
+function pidIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
+  }
+}
+
+function acquireWriterLock(dir: string): string {
+  const lockPath = join(dir, WRITER_LOCK_FILE);
+  assert(!writersInThisProcess.has(lockPath), `${dir} is already open for writing in this process`);
+  // Two attempts: the second only after removing a stale lock.
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lockPath, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      writersInThisProcess.add(lockPath);
+      return lockPath;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const owner = Number.parseInt(readFileSync(lockPath, 'utf8'), 10);
+    // Our own pid with no entry in writersInThisProcess: left by an earlier process that had our pid.
+    const live = Number.isSafeInteger(owner) && owner > 0 && owner !== process.pid && pidIsAlive(owner);
+    assert(!live, `${dir} is already open for writing by pid ${owner}`);
+    unlinkSync(lockPath);
+  }
+  throw new Error(`journal: could not take the writer lock ${lockPath}`);
+}
+
+function releaseWriterLock(lockPath: string): void {
+  writersInThisProcess.delete(lockPath);
+  try {
+    unlinkSync(lockPath);
+  } catch {
+    // Already gone: nothing to release. The lock is advisory; LMDB data is unaffected.
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+interface DurabilityWaiter {
+  resolve: () => void;
+  reject: (error: Error) => void;
+  /** Settles (never rejects) with the waiter: close() drains these. */
+  settled: Promise<void>;
+}
+
+type BinaryDb = Database<Uint8Array, number>;
+
+export class Journal {
+  private readonly root: RootDatabase<Uint8Array, number>;
+  private readonly journal: BinaryDb;
+  private readonly snapshots: BinaryDb;
+  private readonly readOnly: boolean;
+  private readonly lockPath: string | null;
+  private durableSeq: number;
+  private appendedSeq: number;
+  /** Commit promise of the LMDB transaction holding the newest appended entry (shared by its whole txn). */
+  private commitTail: Promise<boolean> | null = null;
+  private readonly waiters = new Set<DurabilityWaiter>();
+  private failure: Error | null = null;
+  private closed = false;
+
+  private constructor(root: RootDatabase<Uint8Array, number>, readOnly: boolean, lockPath: string | null) {
+    this.root = root;
+    this.readOnly = readOnly;
+    this.lockPath = lockPath;
+    this.journal = root.openDB<Uint8Array, number>(seqDbOptions(JOURNAL_DB_NAME));
+    this.snapshots = root.openDB<Uint8Array, number>(seqDbOptions(SNAPSHOTS_DB_NAME));
+    this.durableSeq = this.storedLastSeq();
+    this.appendedSeq = this.durableSeq;
+    this.assertContiguous();
+  }
+
+  static open(options: JournalOptions): Journal {
+    assert(typeof options.path === 'string' && options.path.length > 0, 'path is required');
+    const readOnly = options.readOnly === true;
+    const mapSizeBytes = options.map_size_bytes ?? MAP_SIZE_BYTES_DEFAULT;
+    assert(Number.isSafeInteger(mapSizeBytes) && mapSizeBytes >= 1024 * 1024, `map_size_bytes too small: ${mapSizeBytes}`);
+    if (readOnly) {
+      assert(existsSync(join(options.path, DATA_FILE)), `no journal at ${options.path} (read-only open)`);
+    } else {
+      mkdirSync(options.path, { recursive: true });
+    }
+    const dir = realpathSync(options.path);
+    const lockPath = readOnly ? null : acquireWriterLock(dir);
+    try {
+      const root = openLmdb<Uint8Array, number>(envOptions(dir, readOnly, mapSizeBytes));
+      return new Journal(root, readOnly, lockPath);
+    } catch (error) {
+      if (lockPath !== null) releaseWriterLock(lockPath);
+      throw error;
+    }
+  }
+
+  /** Highest seq durably stored (0 when empty). Read-only: highest seq committed by the writer. */
+  lastSeq(): number {
+    this.assertOpen();
+    if (this.readOnly) return this.storedLastSeq();
+    return this.durableSeq;
+  }
+
+  lastAppendedSeq(): number {
+    this.assertOpen();
+    if (this.readOnly) return this.storedLastSeq();
+    return this.appendedSeq;
+  }
+
+  /**
+   * Queue entries into the current group commit. All-or-nothing: every entry is validated before the first
+   * put, so a rejected call leaves nothing queued. Zero-copy: lmdb-js keeps a reference to `bytes` and its
+   * write thread reads them during the commit, so the caller must never mutate them afterwards.
+   */
+  append(entries: readonly JournalEntry[]): void {
+    this.assertWritable();
+    assert(entries.length <= APPEND_ENTRIES_MAX, `append of ${entries.length} entries exceeds ${APPEND_ENTRIES_MAX}`);
+    if (entries.length === 0) return;
+    const unflushed = this.appendedSeq - this.durableSeq + entries.length;
+    assert(unflushed <= UNFLUSHED_ENTRIES_MAX, `${unflushed} entries would be unflushed (max ${UNFLUSHED_ENTRIES_MAX}): call flush()`);
+    this.assertAppendable(entries);
+    try {
+      this.queuePuts(entries);
+    } catch (error) {
+      // Part of the batch may be queued already; the journal can no longer vouch for contiguity.
+      this.fail(error);
+      throw this.failure;
+    }
+  }
+
+  /** Resolves when everything appended before the call is fsync'd. Rejects forever after a write failure. */
+  flush(): Promise<void> {
+    // A write failure is operational, so it arrives as a rejection; misuse (closed, read-only) throws.
+    if (this.failure !== null) return Promise.reject(this.failure);
+    this.assertWritable();
+    const target = this.appendedSeq;
+    if (target === this.durableSeq) return Promise.resolve();
+    assert(this.commitTail !== null, 'entries appended without a pending commit');
+    return this.awaitDurable(this.commitTail, () => this.advanceDurable(target));
+  }
+
+  /** Entries fromSeq..toSeq (inclusive) in order, read lazily from one consistent LMDB snapshot. */
+  read(fromSeq: number, toSeq?: number): IterableIterator<JournalEntry> {
+    this.assertOpen();
+    this.refreshReadView();
+    assertSeq(fromSeq, 'fromSeq');
+    const last = toSeq ?? this.lastSeq();
+    if (toSeq !== undefined) assertSeq(toSeq, 'toSeq');
+    const first = Math.max(fromSeq, this.firstSeq());
+    return this.iterate(first, last);
+  }
+
+  count(): number {
+    this.assertOpen();
+    this.refreshReadView();
+    return entryCount(this.journal);
+  }
+
+  firstSeq(): number {
+    this.assertOpen();
+    this.refreshReadView();
+    for (const key of this.journal.getKeys({ start: 0, limit: 1 })) return key;
+    return 0;
+  }
+
+  /**
+   * Durable when resolved. Idempotent for an identical (seq, state_hash); a different hash at the same seq
+   * is a determinism failure and throws. The snapshot's seq must already be appended: its commit then
+   * follows those entries' commits, so a durable snapshot implies durable entries up to it.
+   */
+  putSnapshot(record: SnapshotRecord): Promise<void> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    this.assertWritable();
+    assertSnapshotRecord(record);
+    assert(record.seq <= this.appendedSeq, `snapshot seq ${record.seq} is past the last appended seq ${this.appendedSeq}`);
+    const existing = this.snapshotHeader(record.seq);
+    if (existing !== undefined) {
+      const same = existing.info.state_hash === record.state_hash;
+      assert(same, `snapshot at seq ${record.seq} already stored with state_hash ${existing.info.state_hash}, got ${record.state_hash}`);
+      return this.flush(); // It may still be in flight from an earlier call.
+    }
+    let commit: Promise<boolean>;
+    try {
+      commit = this.snapshots.put(record.seq, encodeSnapshot(record));
+    } catch (error) {
+      this.fail(error);
+      throw this.failure;
+    }
+    this.watchCommit(commit);
+    // Entries appended before this put sit in the same or an earlier LMDB txn, so they are durable too.
+    const covered = this.appendedSeq;
+    return this.awaitDurable(commit, () => this.advanceDurable(covered));
+  }
+
+  /** Newest snapshot with seq <= atOrBeforeSeq (default: newest of all). */
+  latestSnapshot(atOrBeforeSeq?: number): SnapshotRecord | undefined {
+    this.assertOpen();
+    this.refreshReadView();
+    const upper = atOrBeforeSeq ?? SEQ_MAX;
+    assert(Number.isSafeInteger(upper) && upper >= 0, `atOrBeforeSeq must be a non-negative integer, got ${upper}`);
+    // `end: 0` is explicit: without it lmdb-js would use its default boundary key, which our encoder rejects.
+    for (const key of this.snapshots.getKeys({ start: upper, end: 0, reverse: true, limit: 1 })) {
+      const value = this.snapshots.getBinary(key);
+      assert(value !== undefined, `snapshot ${key} vanished between key scan and read`);
+      const header = decodeSnapshotHeader(key, value);
+      const bytes = value.subarray(header.payload_offset);
+      return { seq: key, state_hash: header.info.state_hash, time_us: header.info.time_us, bytes };
+    }
+    return undefined;
+  }
+
+  listSnapshots(): SnapshotInfo[] {
+    this.assertOpen();
+    this.refreshReadView();
+    const out: SnapshotInfo[] = [];
+    const total = entryCount(this.snapshots);
+    for (const key of this.snapshots.getKeys({ start: 0 })) {
+      assert(out.length < total, 'more snapshots than the stored count');
+      const header = this.snapshotHeader(key);
+      assert(header !== undefined, `snapshot ${key} vanished between key scan and read`);
+      out.push(header.info);
+    }
+    return out;
+  }
+
+  /** Flushes what was appended and lets pending flushes settle (writer), then closes the env. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    const mustFlush = !this.readOnly && this.failure === null && this.appendedSeq > this.durableSeq;
+    try {
+      if (mustFlush) await this.flush();
+      // Bounded by DURABILITY_WAITERS_MAX; each settles on its flush or on fail().
+      await Promise.all([...this.waiters].map((waiter) => waiter.settled));
+    } finally {
+      this.closed = true;
+      await this.root.close();
+      if (this.lockPath !== null) releaseWriterLock(this.lockPath);
+    }
+  }
+
+  // --- internals ------------------------------------------------------------------------------------------
+
+  private assertOpen(): void {
+    assert(!this.closed, 'journal is closed');
+  }
+
+  private assertWritable(): void {
+    this.assertOpen();
+    assert(!this.readOnly, 'journal was opened read-only');
+    if (this.failure !== null) throw this.failure;
+  }
+
+  // Hot path: a plain `if` per check, the message is built only on failure.
+  private assertAppendable(entries: readonly JournalEntry[]): void {
+    const first = this.appendedSeq + 1;
+    assert(first + entries.length - 1 <= SEQ_MAX, `seq ${first + entries.length - 1} would exceed SEQ_MAX ${SEQ_MAX}`);
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i];
+      if (entry.seq !== first + i) {
+        throw new Error(`journal: entry ${i}: seq ${entry.seq} is not contiguous, expected ${first + i}`);
+      }
+      const bytes = entry.bytes;
+      if (!(bytes instanceof Uint8Array) || bytes.length === 0 || bytes.length > ENTRY_BYTES_MAX) {
+        throw new Error(`journal: entry seq ${entry.seq}: bytes must be a Uint8Array of 1..${ENTRY_BYTES_MAX} bytes`);
+      }
+    }
+  }
+
+  private queuePuts(entries: readonly JournalEntry[]): void {
+    const journal = this.journal;
+    let tail = this.commitTail;
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i];
+      const commit = journal.put(entry.seq, entry.bytes);
+      // lmdb-js returns one shared promise per transaction: attach the failure watch once per txn, not per put.
+      if (commit !== tail) {
+        this.watchCommit(commit);
+        tail = commit;
+        this.commitTail = commit;
+      }
+      this.appendedSeq = entry.seq; // Per put: if a later put throws, this stays exact.
+    }
+  }
+
+  // Flushes can resolve out of call order (each waits on the newest flushed promise it sees); never go back.
+  private advanceDurable(seq: number): void {
+    assert(seq <= this.appendedSeq, `durable seq ${seq} beyond appended ${this.appendedSeq}`);
+    if (seq > this.durableSeq) this.durableSeq = seq;
+  }
+
+  private watchCommit(commit: Promise<boolean>): void {
+    commit.then(undefined, (error: unknown) => this.fail(error));
+  }
+
+  // lmdb-js's `flushed` never rejects (a failed txn just never resolves it), so each waiter is also
+  // registered for rejection by fail(). A Set rather than Promise.race: race would leave a reaction on a
+  // never-settling promise per call, an unbounded leak at thousands of flushes per second.
+  private awaitDurable(commit: Promise<boolean>, onDurable: () => void): Promise<void> {
+    assert(this.waiters.size < DURABILITY_WAITERS_MAX, `more than ${DURABILITY_WAITERS_MAX} flushes pending`);
+    let resolve: () => void = noop;
+    let reject: (error: Error) => void = noop;
+    const durable = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const waiter: DurabilityWaiter = { resolve, reject, settled: durable.then(noop, noop) };
+    this.waiters.add(waiter);
+    commit
+      .then(() => this.journal.flushed)
+      .then(
+        () => {
+          if (!this.waiters.delete(waiter)) return; // Already rejected by fail().
+          onDurable();
+          waiter.resolve();
+        },
+        (error: unknown) => this.fail(error),
+      );
+    return durable;
+  }
+
+  private fail(error: unknown): void {
+    if (this.failure !== null) return;
+    const reason = error instanceof Error ? error.message : String(error);
+    // Fail-stop: after a failed commit or fsync nothing later may be acknowledged (retrying an fsync can
+    // report success for data the kernel already dropped). Recovery is: restart, reopen, replay.
+    this.failure = new Error(`journal: write failed, journal is unusable until reopened: ${reason}`, { cause: error });
+    this.rejectWaiters(this.failure);
+  }
+
+  private rejectWaiters(error: Error): void {
+    const waiters = [...this.waiters];
+    this.waiters.clear();
+    for (const waiter of waiters) waiter.reject(error);
+  }
+
+  // lmdb-js reuses one read transaction for an event-loop turn; a reader in another process must renew it to
+  // see the writer's latest commit. The writer's own commits already renew it.
+  private refreshReadView(): void {
+    if (this.readOnly) this.journal.resetReadTxn();
+  }
+
+  private storedLastSeq(): number {
+    for (const key of this.journal.getKeys({ start: SEQ_MAX, end: 0, reverse: true, limit: 1 })) return key;
+    return 0;
+  }
+
+  // O(1) check at open: a gap or a duplicate would show as count != last - first + 1.
+  private assertContiguous(): void {
+    const count = entryCount(this.journal);
+    const last = this.storedLastSeq();
+    const first = this.firstSeq();
+    const expected = last === 0 ? 0 : last - first + 1;
+    assert(count === expected, `stored journal is not contiguous: ${count} entries for seqs ${first}..${last}`);
+  }
+
+  private *iterate(first: number, last: number): IterableIterator<JournalEntry> {
+    if (first > last) return;
+    let expected = first;
+    for (const { key, value } of this.journal.getRange({ start: first, end: last, inclusiveEnd: true })) {
+      assert(key === expected, `journal gap: expected seq ${expected}, found ${key}`);
+      assert(expected <= last, `read past requested end ${last}`);
+      yield { seq: key, bytes: value };
+      expected++;
+    }
+  }
+
+  private snapshotHeader(seq: number): SnapshotHeader | undefined {
+    // getBinaryFast: no copy of the (possibly large) payload; only the header is parsed, immediately.
+    const value = this.snapshots.getBinaryFast(seq);
+    if (value === undefined) return undefined;
+    return decodeSnapshotHeader(seq, value);
+  }
+}
+
+function noop(): void {}
+
+function entryCount(db: BinaryDb): number {
+  const stats: { entryCount?: unknown } = db.getStats();
+  assert(typeof stats.entryCount === 'number', 'lmdb-js getStats() has no entryCount');
+  return stats.entryCount;
+}
