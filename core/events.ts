@@ -7,7 +7,7 @@ import {
   ExecType, ExecutionReport, OrderCancelReject, OrdStatus, RejectCode, ResultBatch, VenueRequest,
   VenueRequestKind,
 } from '../schemas/generated/oms_generated.js';
-import { addI64 } from '../schemas/wire.js';
+import { addI64, createAsciiString, createDottedIdString } from '../schemas/wire.js';
 import { avgPx } from './fixed.js';
 import type { Order, PendingRequest } from './model.js';
 import { leavesQty, reportedStatus } from './model.js';
@@ -105,9 +105,10 @@ export class ResultWriter {
     this.events.push(EventRecord.endEventRecord(b));
   }
 
-  private nextExecId(): string {
+  /** OMS ExecID "<seq>.<n>": unique, and the same on every replay because seq is. */
+  private execIdString(): number {
     this.eventSerial += 1;
-    return `${this.seq}.${this.eventSerial}`;
+    return createDottedIdString(this.builder, this.seq, this.eventSerial);
   }
 
   executionReport(order: Order, detail: ExecDetail, status: OrdStatus = reportedStatus(order)): void {
@@ -116,12 +117,12 @@ export class ResultWriter {
     // FIX acknowledges a pending cancel/replace as Execution(Y,X): the request's ClOrdID, OrigClOrdID = the
     // order's current one. Everything else (fills meanwhile included) reports the order's own ClOrdID.
     const acked = detail.execType === ExecType.PendingCancel || detail.execType === ExecType.PendingReplace ? order.pending : null;
-    const clOrdId = b.createString(acked === null ? order.clOrdId : acked.clOrdId);
+    const clOrdId = createAsciiString(b, acked === null ? order.clOrdId : acked.clOrdId);
     const origText = acked === null ? order.origClOrdId : order.clOrdId;
-    const origClOrdId = origText.length > 0 ? b.createString(origText) : 0;
-    const execId = b.createString(this.nextExecId());
-    const text = detail.text.length > 0 ? b.createString(detail.text) : 0;
-    const venueExecId = detail.venueExecId.length > 0 ? b.createString(detail.venueExecId) : 0;
+    const origClOrdId = origText.length > 0 ? createAsciiString(b, origText) : 0;
+    const execId = this.execIdString();
+    const text = detail.text.length > 0 ? createAsciiString(b, detail.text) : 0;
+    const venueExecId = detail.venueExecId.length > 0 ? createAsciiString(b, detail.venueExecId) : 0;
     ExecutionReport.startExecutionReport(b);
     addI64(b, 0, order.orderId);
     ExecutionReport.addClOrdId(b, clOrdId);
@@ -155,9 +156,9 @@ export class ResultWriter {
   orderRejected(clOrdId: string, accountId: number, instrumentId: number, code: RejectCode, text: string): void {
     if (this.muted) return;
     const b = this.builder;
-    const cl = b.createString(clOrdId);
-    const execId = b.createString(this.nextExecId());
-    const textOffset = b.createString(text);
+    const cl = createAsciiString(b, clOrdId);
+    const execId = this.execIdString();
+    const textOffset = createAsciiString(b, text);
     ExecutionReport.startExecutionReport(b);
     ExecutionReport.addClOrdId(b, cl);
     ExecutionReport.addExecId(b, execId);
@@ -177,9 +178,9 @@ export class ResultWriter {
   ): void {
     if (this.muted) return;
     const b = this.builder;
-    const cl = b.createString(clOrdId);
-    const orig = b.createString(origClOrdId);
-    const textOffset = b.createString(text);
+    const cl = createAsciiString(b, clOrdId);
+    const orig = createAsciiString(b, origClOrdId);
+    const textOffset = createAsciiString(b, text);
     OrderCancelReject.startOrderCancelReject(b);
     if (order !== null) addI64(b, 0, order.orderId);
     OrderCancelReject.addClOrdId(b, cl);
@@ -196,7 +197,7 @@ export class ResultWriter {
   commandReject(code: RejectCode, text: string): void {
     if (this.muted) return;
     const b = this.builder;
-    const textOffset = b.createString(text);
+    const textOffset = createAsciiString(b, text);
     this.push(Event.CommandReject, CommandReject.createCommandReject(b, code, textOffset));
   }
 
@@ -209,8 +210,8 @@ export class ResultWriter {
   venueRequest(kind: VenueRequestKind, order: Order, pending: PendingRequest | null): void {
     if (this.muted) return;
     const b = this.builder;
-    const cl = b.createString(pending === null ? order.clOrdId : pending.clOrdId);
-    const orig = pending === null ? 0 : b.createString(order.clOrdId);
+    const cl = createAsciiString(b, pending === null ? order.clOrdId : pending.clOrdId);
+    const orig = pending === null ? 0 : createAsciiString(b, order.clOrdId);
     VenueRequest.startVenueRequest(b);
     VenueRequest.addKind(b, kind);
     VenueRequest.addVenueId(b, order.venueId);

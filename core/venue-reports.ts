@@ -7,7 +7,7 @@ import {
 } from '../schemas/generated/oms_generated.js';
 import type { VenueCancelRejectCmd, VenueExecReportCmd } from '../schemas/commands.js';
 import type { Reject } from './checks.js';
-import { reject } from './checks.js';
+import { checkChild, reject } from './checks.js';
 import type { ResultWriter } from './events.js';
 import { notional } from './fixed.js';
 import type { Order } from './model.js';
@@ -150,7 +150,16 @@ function rejected(ctx: VenueContext, order: Order, c: VenueExecReportCmd): Rejec
 /** The venue changed the order's size on its own (FIX Restated): LeavesQty is the venue's new figure. */
 function restated(ctx: VenueContext, order: Order, c: VenueExecReportCmd): Reject | null {
   if (isTerminal(order.baseStatus)) return reject(RejectCode.InvalidStateTransition, 'restatement of a done order');
-  order.orderQty = order.cumQty + c.leavesQty;
+  const orderQty = order.cumQty + c.leavesQty;
+  if (order.parentOrderId !== 0 && orderQty > order.parentCommittedQty) {
+    // A child may not grow past what its parent has unplaced, or the children's fills could overfill the
+    // parent: refused and flagged, like an overfill.
+    const parent = ctx.state.orders.get(order.parentOrderId);
+    if (parent === undefined) throw new Error('invariant: child of an unknown parent');
+    const childReject = checkChild(parent, order.accountId, order.instrumentId, order.side, orderQty - order.parentCommittedQty);
+    if (childReject !== null) return childReject;
+  }
+  order.orderQty = orderQty;
   if (c.leavesQty === 0) order.baseStatus = order.cumQty > 0 ? OrdStatus.Filled : OrdStatus.Canceled;
   settle(ctx.state, order);
   ctx.out.executionReport(order, { execType: ExecType.Restated, lastQty: 0, lastPx: 0, venueExecId: c.execId, text: c.text });

@@ -196,3 +196,44 @@ export function addI64(builder: flatbuffers.Builder, index: number, value: numbe
   builder.writeInt32(lowWord | 0);
   builder.slot(index);
 }
+
+/**
+ * createString without TextEncoder: identifiers are ASCII, and writing their bytes straight into the builder
+ * avoids an encoder call and a temporary array per string (the largest single cost of emitting results).
+ */
+export function createAsciiString(builder: flatbuffers.Builder, text: string): number {
+  const length = text.length;
+  for (let i = 0; i < length; i++) {
+    if (text.charCodeAt(i) >= 0x80) return builder.createString(text);
+  }
+  builder.addInt8(0);
+  builder.startVector(1, length, 1);
+  // The builder grows downwards: write the last byte first.
+  for (let i = length - 1; i >= 0; i--) builder.writeInt8(text.charCodeAt(i));
+  return builder.endVector();
+}
+
+function decimalDigits(value: number): number {
+  let digits = 1;
+  for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits += 1;
+  return digits;
+}
+
+/** Writes "<major>.<minor>" (both non-negative safe integers) as a string, without building the string. */
+export function createDottedIdString(builder: flatbuffers.Builder, major: number, minor: number): number {
+  const length = decimalDigits(major) + 1 + decimalDigits(minor);
+  builder.addInt8(0);
+  builder.startVector(1, length, 1);
+  let rest = minor;
+  do {
+    builder.writeInt8(48 + (rest % 10));
+    rest = Math.floor(rest / 10);
+  } while (rest > 0);
+  builder.writeInt8(46);
+  rest = major;
+  do {
+    builder.writeInt8(48 + (rest % 10));
+    rest = Math.floor(rest / 10);
+  } while (rest > 0);
+  return builder.endVector();
+}
