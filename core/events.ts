@@ -19,6 +19,8 @@ export interface ExecDetail {
   lastPx: number;
   venueExecId: string;
   text: string;
+  /** RejectCode carried on a venue's reject (FIX OrdRejReason); absent = none. */
+  ordRejReason?: RejectCode;
 }
 
 export class ResultWriter {
@@ -143,6 +145,7 @@ export class ResultWriter {
     addI64(b, 16, order.cumQty);
     addI64(b, 17, leavesQty(order));
     addI64(b, 18, avgPx(order.cumNotional, order.cumQty));
+    if (detail.ordRejReason !== undefined) ExecutionReport.addOrdRejReason(b, detail.ordRejReason);
     if (text !== 0) ExecutionReport.addText(b, text);
     addI64(b, 21, order.parentOrderId);
     ExecutionReport.addVenueId(b, order.venueId);

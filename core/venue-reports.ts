@@ -119,8 +119,16 @@ function rollUpFill(ctx: VenueContext, parentOrderId: number, detail: { execType
 
 function cancelled(ctx: VenueContext, order: Order, c: VenueExecReportCmd, execType: ExecType): Reject | null {
   if (isTerminal(order.baseStatus) && order.baseStatus !== OrdStatus.Filled) return null;
-  if (order.baseStatus === OrdStatus.Filled && order.pending === null) {
-    return reject(RejectCode.InvalidStateTransition, `${ExecType[execType]} for a filled order`);
+  if (order.baseStatus === OrdStatus.Filled) {
+    // Filled outranks Canceled (FIX OrdStatus precedence): the fill stands, and a cancel still pending is
+    // answered as too late rather than turning a complete order into a canceled one.
+    const pending = order.pending;
+    if (pending === null) return reject(RejectCode.InvalidStateTransition, `${ExecType[execType]} for a filled order`);
+    order.pending = null;
+    settle(ctx.state, order);
+    const responseTo = pending.kind === PendingKind.Cancel ? CxlRejResponseTo.Cancel : CxlRejResponseTo.Replace;
+    ctx.out.cancelReject(order, pending.clOrdId, order.clOrdId, responseTo, CxlRejReason.TooLateToCancel, RejectCode.TooLateToEnter, 'order filled');
+    return null;
   }
   const answersCancel = order.pending !== null && order.pending.kind === PendingKind.Cancel && execType === ExecType.Canceled;
   finishCancel(ctx, order, answersCancel && order.pending !== null ? order.pending.clOrdId : order.clOrdId, execType);
@@ -143,7 +151,7 @@ function rejected(ctx: VenueContext, order: Order, c: VenueExecReportCmd): Rejec
   order.baseStatus = OrdStatus.Rejected;
   order.pending = null;
   settle(ctx.state, order);
-  ctx.out.executionReport(order, { execType: ExecType.Rejected, lastQty: 0, lastPx: 0, venueExecId: c.execId, text: c.text });
+  ctx.out.executionReport(order, { execType: ExecType.Rejected, lastQty: 0, lastPx: 0, venueExecId: c.execId, text: c.text, ordRejReason: c.ordRejReason });
   return null;
 }
 

@@ -906,4 +906,29 @@ describe('FIX order lifecycle', () => {
     expect({ qty: position?.qty, openSellQty: position?.openSellQty }).toEqual({ qty: -300, openSellQty: 0 });
     expectReplayMatches(h);
   });
+  it('5b. a venue Canceled after the order filled leaves it Filled and answers the cancel as too late', () => {
+    const h = CoreHarness.withDemoData();
+    h.newOrder({ clOrdId: 'F1', orderQty: 500 });
+    h.venue('F1', ExecType.New);
+    h.send(U.trader, { type: Command.CancelOrder, clOrdId: 'F1-c', origClOrdId: 'F1', accountId: 0 });
+    h.fill('F1', 500, 19_000);
+    const result = h.venue('F1', ExecType.Canceled, { clOrdId: 'F1-c', origClOrdId: 'F1' });
+    expectCancelReject(result, {
+      clOrdId: 'F1-c', origClOrdId: 'F1', ordStatus: OrdStatus.Filled, cxlRejResponseTo: CxlRejResponseTo.Cancel,
+      cxlRejReason: CxlRejReason.TooLateToCancel,
+    });
+    const order = h.core.state.ordersByClOrdId.get('F1');
+    expect({ status: order?.baseStatus, cum: order?.cumQty, pending: order?.pending }).toEqual({ status: OrdStatus.Filled, cum: 500, pending: null });
+    expectReplayMatches(h);
+  });
+
+  it('2b. a venue reject carries the venue\'s reason code and text to the client', () => {
+    const h = CoreHarness.withDemoData();
+    h.newOrder({ clOrdId: 'R1' });
+    expectReport(h.venue('R1', ExecType.Rejected, { ordRejReason: RejectCode.ExchangeClosed, text: 'market closed' }), {
+      execType: ExecType.Rejected, ordStatus: OrdStatus.Rejected, cumQty: 0, leavesQty: 0, avgPx: 0,
+      ordRejReason: RejectCode.ExchangeClosed,
+    });
+    expectReplayMatches(h);
+  });
 });
