@@ -3,18 +3,21 @@
 // even to an order the OMS already considers done, unless it would overfill.
 
 import {
-  CxlRejReason, CxlRejResponseTo, ExecType, OrdStatus, RejectCode,
+  CxlRejReason, CxlRejResponseTo, ExecType, OrdStatus, RejectCode, Side,
 } from '../schemas/generated/oms_generated.js';
 import type { VenueCancelRejectCmd, VenueExecReportCmd } from '../schemas/commands.js';
 import type { Reject } from './checks.js';
 import { checkChild, reject } from './checks.js';
 import type { ResultWriter } from './events.js';
-import { notional } from './fixed.js';
+import { AVG_PX_EXTRA_DIGITS, notional } from './fixed.js';
 import type { Order } from './model.js';
-import { isTerminal, PendingKind } from './model.js';
+import { isTerminal, PendingKind, positionKey } from './model.js';
 import { applyReplace, finishCancel, settle } from './orders.js';
 import { applyFillToPosition, statusAfterFill } from './risk.js';
 import type { CoreState } from './state.js';
+
+/** The highest fill price whose AvgPx (price x 10^AVG_PX_EXTRA_DIGITS) is still a safe integer. */
+export const FILL_PX_MAX = Math.floor(Number.MAX_SAFE_INTEGER / 10 ** AVG_PX_EXTRA_DIGITS);
 
 export interface VenueContext {
   state: CoreState;
@@ -88,10 +91,24 @@ function fill(ctx: VenueContext, order: Order, c: VenueExecReportCmd): Reject | 
   const { state } = ctx;
   if (c.lastQty <= 0 || c.lastPx <= 0) return reject(RejectCode.ValueOutOfRange, 'a fill needs last_qty and last_px > 0');
   if (order.baseStatus === OrdStatus.Rejected) return reject(RejectCode.InvalidStateTransition, 'fill for a rejected order');
+  // AvgPx carries AVG_PX_EXTRA_DIGITS more digits than the price; an average never exceeds the highest fill
+  // price, so bounding each fill price keeps every AvgPx (order and parent) a safe integer.
+  if (c.lastPx > FILL_PX_MAX) return reject(RejectCode.ValueOutOfRange, `last_px ${c.lastPx} exceeds ${FILL_PX_MAX}`);
   // Fills while a replace is pending apply to the terms in force, i.e. the original quantity.
   if (order.cumQty + c.lastQty > order.orderQty) {
     return reject(RejectCode.Overfill, `fill of ${c.lastQty} would overfill ${order.clOrdId} (${order.cumQty}/${order.orderQty}); refused and flagged`);
   }
+  if (order.parentOrderId !== 0 && isTerminal(order.baseStatus)) {
+    // A late fill on a done child grows what it holds of its parent (its CumQty): refused and flagged, like
+    // an overfill, when the parent has no room left, or the children's fills could overfill the parent.
+    const parent = state.orders.get(order.parentOrderId);
+    if (parent === undefined) throw new Error('invariant: child of an unknown parent');
+    const childReject = checkChild(parent, order.accountId, order.instrumentId, order.side, order.cumQty + c.lastQty - order.parentCommittedQty);
+    if (childReject !== null) return childReject;
+  }
+  const positionQty = (state.positions.get(positionKey(order.accountId, order.instrumentId))?.qty ?? 0) +
+    (order.side === Side.Buy ? c.lastQty : -c.lastQty);
+  if (!Number.isSafeInteger(positionQty)) return reject(RejectCode.ValueOutOfRange, 'the position would exceed a safe integer');
   const instrument = state.instruments.get(order.instrumentId);
   if (instrument === undefined) throw new Error('invariant: order of an unknown instrument');
   order.cumQty += c.lastQty;

@@ -130,7 +130,10 @@ export class TableReader {
     if (target === 0) return null;
     const length = this.bb.readUint32(target);
     if (length > maxBytes) throw new WireError('out_of_range', `field ${index}: string longer than ${maxBytes} bytes`);
-    if (target + 4 + length > this.limit) throw new WireError('malformed', `field ${index}: string out of bounds`);
+    // FlatBuffers strings end with a NUL that the length does not count (the official verifier checks it):
+    // a frame cut just before it is truncated, not a shorter valid frame.
+    if (target + 4 + length >= this.limit) throw new WireError('malformed', `field ${index}: string out of bounds`);
+    if (this.bb.readUint8(target + 4 + length) !== 0) throw new WireError('malformed', `field ${index}: string not NUL-terminated`);
     return decodeUtf8(this.bb.bytes(), target + 4, length);
   }
 
