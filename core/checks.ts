@@ -176,11 +176,26 @@ function checkCollar(instrument: Instrument, terms: Terms, collarBps: number): R
   return null;
 }
 
+/**
+ * Open quantities and worst-case positions are number sums: refuse what would take them past a safe
+ * integer, whatever the limits say (with limits cleared, three orders of 2^53-1 would otherwise corrupt them).
+ */
+export function checkOpenQtyFits(state: CoreState, accountId: number, instrumentId: number, side: Side, addedQty: number): Reject | null {
+  const position = state.positions.get(positionKey(accountId, instrumentId));
+  const open = (side === Side.Buy ? position?.openBuyQty : position?.openSellQty) ?? 0;
+  if (!Number.isSafeInteger(open + addedQty) || !Number.isSafeInteger(Math.abs(position?.qty ?? 0) + open + addedQty)) {
+    return reject(RejectCode.ValueOutOfRange, 'open quantity would exceed a safe integer');
+  }
+  return null;
+}
+
 /** Account-level limits that an additional working quantity would breach. */
 export function checkAccountLimits(
   state: CoreState, instrument: Instrument, accountId: number, side: Side, addedQty: number, addedMoney: bigint,
   nowUs: number, isNewOrder: boolean,
 ): Reject | null {
+  const overflow = checkOpenQtyFits(state, accountId, instrument.instrumentId, side, addedQty);
+  if (overflow !== null) return overflow;
   const risk = state.accountRisk.get(accountId);
   const position = state.positions.get(positionKey(accountId, instrument.instrumentId));
   for (const limits of scopes(state, accountId, instrument.instrumentId)) {

@@ -7,7 +7,7 @@ import {
 } from '../schemas/generated/oms_generated.js';
 import type { VenueCancelRejectCmd, VenueExecReportCmd } from '../schemas/commands.js';
 import type { Reject } from './checks.js';
-import { checkChild, reject } from './checks.js';
+import { checkChild, checkOpenQtyFits, reject } from './checks.js';
 import type { ResultWriter } from './events.js';
 import { AVG_PX_EXTRA_DIGITS, notional } from './fixed.js';
 import type { Order } from './model.js';
@@ -183,6 +183,11 @@ function restated(ctx: VenueContext, order: Order, c: VenueExecReportCmd): Rejec
     if (parent === undefined) throw new Error('invariant: child of an unknown parent');
     const childReject = checkChild(parent, order.accountId, order.instrumentId, order.side, orderQty - order.parentCommittedQty);
     if (childReject !== null) return childReject;
+  }
+  const grownQty = orderQty - order.orderQty;
+  if (grownQty > 0 && order.venueId !== 0) {
+    const overflow = checkOpenQtyFits(ctx.state, order.accountId, order.instrumentId, order.side, grownQty);
+    if (overflow !== null) return overflow;
   }
   order.orderQty = orderQty;
   if (c.leavesQty === 0) order.baseStatus = order.cumQty > 0 ? OrdStatus.Filled : OrdStatus.Canceled;

@@ -582,6 +582,23 @@ describe('venue reports that would corrupt the books', () => {
   });
 });
 
+describe('open quantities beyond a safe integer', () => {
+  it('refuses an order or restatement that would take open quantity past 2^53 - 1, with every limit cleared', () => {
+    admin(unsetLimits(LimitScope.Global, 0));
+    admin(unsetLimits(LimitScope.Instrument, DEMO.instruments.AAPL));
+    const huge = Number.MAX_SAFE_INTEGER - 1;
+    liveOrder('BIG-1', { orderQty: huge });
+    // A second order of the same side would make the open buy quantity unrepresentable.
+    expectRefused(U.trader, newOrder({ clOrdId: 'BIG-2', orderQty: 2 }), RejectCode.ValueOutOfRange, 'order_rejected');
+    expectAccepted(U.trader, newOrder({ clOrdId: 'BIG-3', orderQty: 1 }));
+    // A restatement that grows an order is held to the same bound.
+    expectRefused(U.venue, venueReport('BIG-3', ExecType.Restated, { leavesQty: 2 }), RejectCode.ValueOutOfRange, 'command_reject');
+    expectAccepted(U.venue, venueReport('BIG-1', ExecType.Canceled));
+    expectAccepted(U.venue, venueReport('BIG-3', ExecType.Canceled));
+    expect(h.replayed().hash()).toBe(h.core.hash());
+  });
+});
+
 describe('authorisation', () => {
   it('refuses commands from roles that may not send them', () => {
     expectRefused(U.middle, newOrder(), RejectCode.NotAuthorised, 'command_reject');
