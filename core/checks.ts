@@ -183,7 +183,10 @@ function checkCollar(instrument: Instrument, terms: Terms, collarBps: number): R
 export function checkOpenQtyFits(state: CoreState, accountId: number, instrumentId: number, side: Side, addedQty: number): Reject | null {
   const position = state.positions.get(positionKey(accountId, instrumentId));
   const open = (side === Side.Buy ? position?.openBuyQty : position?.openSellQty) ?? 0;
-  if (!Number.isSafeInteger(open + addedQty) || !Number.isSafeInteger(Math.abs(position?.qty ?? 0) + open + addedQty)) {
+  const qty = position?.qty ?? 0;
+  // The position can only move in the order's direction: a sale that reduces a long is never a risk here.
+  const worst = side === Side.Buy ? qty + open + addedQty : open + addedQty - qty;
+  if (!Number.isSafeInteger(open + addedQty) || !Number.isSafeInteger(worst)) {
     return reject(RejectCode.ValueOutOfRange, 'open quantity would exceed a safe integer');
   }
   return null;

@@ -116,6 +116,8 @@ export interface Order {
   riskLeavesQty: number;
   /** Children only: quantity currently counted in the parent's childCommittedQty. */
   parentCommittedQty: number;
+  /** Position in OpenOrderSet's array, -1 when not working. Bookkeeping, not state: never serialised. */
+  openSlot: number;
 }
 
 export interface Position {

@@ -100,7 +100,7 @@ function createOrder(ctx: OrderContext, c: NewOrderCmd, parent: Order | null): O
     baseStatus: c.venueId === 0 ? OrdStatus.New : OrdStatus.PendingNew, pending: null, venueId: c.venueId,
     parentOrderId: parent === null ? 0 : parent.orderId, childCommittedQty: 0, openChildCount: 0,
     workflowState: WorkflowState.Working, userId: ctx.user.userId, createdSeq: ctx.seq, transactTimeUs: ctx.nowUs,
-    exposureMoney: 0n, riskLeavesQty: 0, parentCommittedQty: 0,
+    exposureMoney: 0n, riskLeavesQty: 0, parentCommittedQty: 0, openSlot: -1,
   };
 }
 

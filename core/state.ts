@@ -7,6 +7,7 @@ import type {
   Account, AccountRisk, Instrument, LimitSet, Order, Position, User, Venue,
 } from './model.js';
 import { emptyLimitSet, positionKey } from './model.js';
+import { OpenOrderSet, OrderTable } from './order-tables.js';
 
 export const SNAPSHOT_FORMAT_VERSION = 1;
 
@@ -24,11 +25,11 @@ export interface CoreState {
   killGlobal: boolean;
   killAccounts: Set<number>;
   killUsers: Set<number>;
-  orders: Map<number, Order>;
+  orders: OrderTable;
   /** Every ClOrdID ever accepted (including those of pending and rejected cancel/replace requests). */
   ordersByClOrdId: Map<string, Order>;
   /** Working (not done) orders, for expiry and open-order counts. */
-  openOrders: Set<Order>;
+  openOrders: OpenOrderSet;
   positions: Map<number, Position>;
   /** Position keys per instrument, so that a new mark revalues only that instrument's positions. */
   positionsByInstrument: Map<number, number[]>;
@@ -41,8 +42,8 @@ export function emptyState(): CoreState {
   return {
     lastSeq: 0, nextOrderId: 1, instruments: new Map(), accounts: new Map(), users: new Map(), venues: new Map(),
     globalLimits: emptyLimitSet(), accountLimits: new Map(), instrumentLimits: new Map(), killGlobal: false,
-    killAccounts: new Set(), killUsers: new Set(), orders: new Map(), ordersByClOrdId: new Map(),
-    openOrders: new Set(), positions: new Map(), positionsByInstrument: new Map(), accountRisk: new Map(),
+    killAccounts: new Set(), killUsers: new Set(), orders: new OrderTable(), ordersByClOrdId: new Map(),
+    openOrders: new OpenOrderSet(), positions: new Map(), positionsByInstrument: new Map(), accountRisk: new Map(),
     venueExecIds: new Set(),
   };
 }
@@ -50,7 +51,8 @@ export function emptyState(): CoreState {
 // ---- serialisation ---------------------------------------------------------------------------------------
 // JSON with bigints as {"$big":"123"}; orders are written once and referenced by id elsewhere.
 
-function replacer(_key: string, value: unknown): unknown {
+function replacer(key: string, value: unknown): unknown {
+  if (key === 'openSlot') return undefined;
   return typeof value === 'bigint' ? { $big: value.toString() } : value;
 }
 
@@ -118,12 +120,18 @@ export function deserializeState(bytes: Uint8Array): CoreState {
   if (doc.version !== SNAPSHOT_FORMAT_VERSION) {
     throw new Error(`snapshot format ${doc.version} is not supported (expected ${SNAPSHOT_FORMAT_VERSION})`);
   }
-  const orders = new Map<number, Order>(doc.orders.map((order) => [order.orderId, order]));
+  const orders = new OrderTable();
+  for (const order of doc.orders) {
+    order.openSlot = -1;
+    orders.set(order.orderId, order);
+  }
+  const openOrders = new OpenOrderSet();
   const byId = (id: number): Order => {
     const order = orders.get(id);
     if (order === undefined) throw new Error(`snapshot references unknown order ${id}`);
     return order;
   };
+  for (const id of doc.openOrderIds) openOrders.add(byId(id));
   return {
     lastSeq: doc.lastSeq,
     nextOrderId: doc.nextOrderId,
@@ -139,7 +147,7 @@ export function deserializeState(bytes: Uint8Array): CoreState {
     killUsers: new Set(doc.killUsers),
     orders,
     ordersByClOrdId: new Map(doc.clOrdIds.map(([id, orderId]) => [id, byId(orderId)])),
-    openOrders: new Set(doc.openOrderIds.map(byId)),
+    openOrders,
     positions: new Map(doc.positions.map((p) => [positionKey(p.accountId, p.instrumentId), p])),
     positionsByInstrument: new Map(doc.positionsByInstrument),
     accountRisk: new Map(doc.accountRisk.map(([id, r]) => [id, {
