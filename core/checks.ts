@@ -3,7 +3,7 @@
 // true by construction.
 
 import { Command, OrdType, RejectCode, Role, Side, TimeInForce } from '../schemas/generated/oms_generated.js';
-import { absBig, limitToMoneyScale, notional, toMoneyScale } from './fixed.js';
+import { absBig, LIMIT_MONEY_DIGITS, limitToMoneyScale, notional, toMoneyScale } from './fixed.js';
 import type { Instrument, LimitSet, Order, User } from './model.js';
 import { LIMIT_UNSET, positionKey } from './model.js';
 import type { CoreState } from './state.js';
@@ -129,14 +129,44 @@ export function orderMoney(instrument: Instrument, qty: number, px: number): big
   return toMoneyScale(notional(qty, px, instrument.multiplier), instrument.pricePrecision, instrument.qtyPrecision);
 }
 
-/** Every scope that sets a limit binds: global, the account's and the instrument's. */
-function scopes(state: CoreState, accountId: number, instrumentId: number): LimitSet[] {
-  const result = [state.globalLimits];
+/**
+ * Every scope that sets a limit binds: global, the account's and the instrument's. The array is reused
+ * (one writer, and no check calls another while iterating), so the hot path allocates nothing for it.
+ */
+const SCOPES: LimitSet[] = [];
+/** Fills SCOPES and returns how many it holds (truncating an array is a runtime call in V8; counting is not). */
+function scopes(state: CoreState, accountId: number, instrumentId: number): number {
+  let count = 0;
+  SCOPES[count++] = state.globalLimits;
   const account = state.accountLimits.get(accountId);
-  if (account !== undefined) result.push(account);
+  if (account !== undefined) SCOPES[count++] = account;
   const instrument = state.instrumentLimits.get(instrumentId);
-  if (instrument !== undefined) result.push(instrument);
-  return result;
+  if (instrument !== undefined) SCOPES[count++] = instrument;
+  return count;
+}
+
+/**
+ * qty x px x multiplier > limit (micro-units of the currency), exactly. Both sides are brought to the
+ * same scale; the number path is taken only when every product is a safe integer (then it is exact).
+ */
+export function exceedsMoneyLimit(instrument: Instrument, qty: number, px: number, limitMicros: number): boolean {
+  const digits = instrument.pricePrecision + instrument.qtyPrecision;
+  const amount = qty * px * instrument.multiplier;
+  if (Number.isSafeInteger(amount)) {
+    const shift = digits - LIMIT_MONEY_DIGITS;
+    const left = shift >= 0 ? amount : amount * 10 ** -shift;
+    const right = shift >= 0 ? limitMicros * 10 ** shift : limitMicros;
+    if (Number.isSafeInteger(left) && Number.isSafeInteger(right)) return left > right;
+  }
+  return orderMoney(instrument, qty, px) > limitToMoneyScale(limitMicros);
+}
+
+/** |px - mark| x 10^4 > bps x mark, exactly (number path when both products are safe integers). */
+function outsideCollar(px: number, mark: number, collarBps: number): boolean {
+  const left = Math.abs(px - mark) * 10_000;
+  const right = collarBps * mark;
+  if (Number.isSafeInteger(left) && Number.isSafeInteger(right)) return left > right;
+  return BigInt(Math.abs(px - mark)) * 10_000n > BigInt(collarBps) * BigInt(mark);
 }
 
 /** Order-level limits on proposed terms: size, notional and the price collar. */
@@ -144,13 +174,14 @@ export function checkOrderLimits(
   state: CoreState, instrument: Instrument, accountId: number, terms: Terms,
 ): Reject | null {
   const px = valuationPx(instrument, terms.price, terms.stopPx);
-  for (const limits of scopes(state, accountId, instrument.instrumentId)) {
+  for (let i = 0, n = scopes(state, accountId, instrument.instrumentId); i < n; i++) {
+    const limits = SCOPES[i];
     if (limits.maxOrderQty !== LIMIT_UNSET && terms.orderQty > limits.maxOrderQty) {
       return reject(RejectCode.MaxOrderQty, `order_qty ${terms.orderQty} exceeds the limit ${limits.maxOrderQty}`);
     }
     if (limits.maxOrderNotional !== LIMIT_UNSET) {
       if (px === 0) return reject(RejectCode.NoReferencePrice, `no reference price to value ${instrument.symbol}`);
-      if (orderMoney(instrument, terms.orderQty, px) > limitToMoneyScale(limits.maxOrderNotional)) {
+      if (exceedsMoneyLimit(instrument, terms.orderQty, px, limits.maxOrderNotional)) {
         return reject(RejectCode.MaxOrderNotional, 'order notional exceeds the limit');
       }
     }
@@ -166,14 +197,9 @@ function checkCollar(instrument: Instrument, terms: Terms, collarBps: number): R
   if (terms.price === 0 && terms.stopPx === 0) return null;
   const mark = instrument.markPx;
   if (mark === 0) return reject(RejectCode.NoReferencePrice, `no reference price for the collar on ${instrument.symbol}`);
-  for (const px of [terms.price, terms.stopPx]) {
-    if (px === 0) continue;
-    // |px - mark| / mark > bps / 10^4, in integers: exact for any safe prices.
-    if (BigInt(Math.abs(px - mark)) * 10_000n > BigInt(collarBps) * BigInt(mark)) {
-      return reject(RejectCode.PriceCollar, `price ${px} is outside ${collarBps} bps of the reference ${mark}`);
-    }
-  }
-  return null;
+  const px = terms.price !== 0 && outsideCollar(terms.price, mark, collarBps) ? terms.price
+    : terms.stopPx !== 0 && outsideCollar(terms.stopPx, mark, collarBps) ? terms.stopPx : 0;
+  return px === 0 ? null : reject(RejectCode.PriceCollar, `price ${px} is outside ${collarBps} bps of the reference ${mark}`);
 }
 
 /**
@@ -192,6 +218,15 @@ export function checkOpenQtyFits(state: CoreState, accountId: number, instrument
   return null;
 }
 
+/** Whether any scope caps gross exposure here: callers value an order in bigint money only then. */
+export function grossLimitApplies(state: CoreState, accountId: number, instrumentId: number): boolean {
+  for (let i = 0, n = scopes(state, accountId, instrumentId); i < n; i++) {
+    const limits = SCOPES[i];
+    if (limits.maxGrossExposure !== LIMIT_UNSET) return true;
+  }
+  return false;
+}
+
 /** Account-level limits that an additional working quantity would breach. */
 export function checkAccountLimits(
   state: CoreState, instrument: Instrument, accountId: number, side: Side, addedQty: number, addedMoney: bigint,
@@ -201,7 +236,8 @@ export function checkAccountLimits(
   if (overflow !== null) return overflow;
   const risk = state.accountRisk.get(accountId);
   const position = state.positions.get(positionKey(accountId, instrument.instrumentId));
-  for (const limits of scopes(state, accountId, instrument.instrumentId)) {
+  for (let i = 0, n = scopes(state, accountId, instrument.instrumentId); i < n; i++) {
+    const limits = SCOPES[i];
     if (isNewOrder && limits.maxOpenOrders !== LIMIT_UNSET && (risk?.openOrders ?? 0) >= limits.maxOpenOrders) {
       return reject(RejectCode.MaxOpenOrders, `account ${accountId} has ${limits.maxOpenOrders} open orders already`);
     }

@@ -3,7 +3,7 @@
 
 import * as flatbuffers from 'flatbuffers';
 import {
-  CommandAccepted, CommandReject, CommandResult, CxlRejReason, CxlRejResponseTo, Event, EventRecord,
+  CommandAccepted, CommandReject, CommandResult, CxlRejReason, CxlRejResponseTo, Event,
   ExecType, ExecutionReport, OrderCancelReject, OrdStatus, RejectCode, ResultBatch, VenueRequest,
   VenueRequestKind,
 } from '../schemas/generated/oms_generated.js';
@@ -25,8 +25,13 @@ export interface ExecDetail {
 
 export class ResultWriter {
   private readonly builder: flatbuffers.Builder;
+  // Offsets of the current batch's results and the current command's events; counted rather than
+  // truncated, because setting an array's length is a runtime call in V8.
   private readonly results: number[] = [];
+  private resultsCount = 0;
   private readonly events: number[] = [];
+  private readonly eventTypes: number[] = [];
+  private eventsCount = 0;
   private seq = 0;
   private requestId = 0;
   private userId = 0;
@@ -46,14 +51,14 @@ export class ResultWriter {
 
   beginBatch(): void {
     this.builder.clear();
-    this.results.length = 0;
+    this.resultsCount = 0;
     this.inCommand = false;
   }
 
   beginCommand(seq: number, requestId: number, userId: number, sessionId: number, timeUs: number): void {
     if (this.inCommand) throw new Error('invariant: beginCommand inside a command');
     this.inCommand = true;
-    this.events.length = 0;
+    this.eventsCount = 0;
     this.seq = seq;
     this.requestId = requestId;
     this.userId = userId;
@@ -64,7 +69,7 @@ export class ResultWriter {
 
   /** Drops the events of the current command (a command that failed an invariant mid-way emits only its reject). */
   discardEvents(): void {
-    this.events.length = 0;
+    this.eventsCount = 0;
   }
 
   endCommand(): void {
@@ -74,37 +79,36 @@ export class ResultWriter {
       return;
     }
     const b = this.builder;
-    const vector = CommandResult.createEventsVector(b, this.events);
+    const types = typeVector(b, this.eventTypes, this.eventsCount);
+    const vector = offsetVector(b, this.events, this.eventsCount);
     CommandResult.startCommandResult(b);
     addI64(b, 0, this.seq);
     addI64(b, 1, this.requestId);
     CommandResult.addUserId(b, this.userId);
     CommandResult.addSessionId(b, this.sessionId);
+    CommandResult.addEventsType(b, types);
     CommandResult.addEvents(b, vector);
-    this.results.push(CommandResult.endCommandResult(b));
+    this.results[this.resultsCount++] = CommandResult.endCommandResult(b);
     this.inCommand = false;
   }
 
   resultCount(): number {
-    return this.results.length;
+    return this.resultsCount;
   }
 
   /** The finished batch as a fresh copy (the builder's memory is reused for the next batch). */
   finishBatch(): Uint8Array {
     if (this.inCommand) throw new Error('invariant: finishBatch inside a command');
     const b = this.builder;
-    const vector = ResultBatch.createResultsVector(b, this.results);
+    const vector = offsetVector(b, this.results, this.resultsCount);
     b.finish(ResultBatch.createResultBatch(b, vector));
     return b.asUint8Array().slice();
   }
 
   private push(type: Event, table: number): void {
     if (this.muted) return;
-    const b = this.builder;
-    EventRecord.startEventRecord(b);
-    EventRecord.addEventType(b, type);
-    EventRecord.addEvent(b, table);
-    this.events.push(EventRecord.endEventRecord(b));
+    this.eventTypes[this.eventsCount] = type;
+    this.events[this.eventsCount++] = table;
   }
 
   /** OMS ExecID "<seq>.<n>": unique, and the same on every replay because seq is. */
@@ -232,6 +236,20 @@ export class ResultWriter {
     addI64(b, 13, pending === null ? order.expireTimeUs : pending.expireTimeUs);
     this.push(Event.VenueRequest, VenueRequest.endVenueRequest(b));
   }
+}
+
+/** The union-type half of a union vector: one byte per event. */
+function typeVector(b: flatbuffers.Builder, types: number[], count: number): number {
+  b.startVector(1, count, 1);
+  for (let i = count - 1; i >= 0; i--) b.addInt8(types[i]);
+  return b.endVector();
+}
+
+/** A vector of table offsets from the first `count` entries of `offsets` (what create*Vector does for a whole array). */
+function offsetVector(b: flatbuffers.Builder, offsets: number[], count: number): number {
+  b.startVector(4, count, 4);
+  for (let i = count - 1; i >= 0; i--) b.addOffset(offsets[i]);
+  return b.endVector();
 }
 
 export const NO_DETAIL: Readonly<ExecDetail> = { execType: ExecType.New, lastQty: 0, lastPx: 0, venueExecId: '', text: '' };

@@ -8,10 +8,10 @@ import {
 import type { CancelOrderCmd, NewOrderCmd, ReplaceOrderCmd } from '../schemas/commands.js';
 import type { Reject, Terms } from './checks.js';
 import {
-  checkAccountLimits, checkChild, checkInstrument, checkKillSwitch, checkOrderLimits, checkTerms, mayTrade,
-  orderMoney, reject, valuationPx,
+  checkAccountLimits, checkChild, checkInstrument, checkKillSwitch, checkOrderLimits, checkTerms, grossLimitApplies,
+  mayTrade, orderMoney, reject, valuationPx,
 } from './checks.js';
-import type { ResultWriter } from './events.js';
+import type { ExecDetail, ResultWriter } from './events.js';
 import type { Instrument, Order, PendingRequest, User } from './model.js';
 import { isClosedForReplace, isTerminal, leavesQty, PendingKind } from './model.js';
 import { closeIfDone, countNewOrder, reopen, syncOrderRisk } from './risk.js';
@@ -26,6 +26,9 @@ export interface OrderContext {
 }
 
 const EMPTY_DETAIL = { lastQty: 0, lastPx: 0, venueExecId: '', text: '' };
+/** Report details without execution data, one constant per ExecType the order commands emit. */
+const DETAIL_NEW: ExecDetail = { execType: ExecType.New, ...EMPTY_DETAIL };
+const DETAIL_PENDING_NEW: ExecDetail = { execType: ExecType.PendingNew, ...EMPTY_DETAIL };
 
 // ---- new order --------------------------------------------------------------------------------------------
 
@@ -45,9 +48,9 @@ export function newOrder(ctx: OrderContext, c: NewOrderCmd): void {
   syncOrderRisk(state, instrument, order);
   if (found.parent !== null) commitToParent(found.parent, order);
   if (order.venueId === 0) {
-    ctx.out.executionReport(order, { execType: ExecType.New, ...EMPTY_DETAIL });
+    ctx.out.executionReport(order, DETAIL_NEW);
   } else {
-    ctx.out.executionReport(order, { execType: ExecType.PendingNew, ...EMPTY_DETAIL });
+    ctx.out.executionReport(order, DETAIL_PENDING_NEW);
     ctx.out.venueRequest(VenueRequestKind.New, order, null);
   }
 }
@@ -57,37 +60,42 @@ interface NewOrderValidation {
   parent: Order | null;
 }
 
-const NO_PARENT: NewOrderValidation = { rejectValue: null, parent: null };
+/** Reused result of validateNewOrder: one writer, consumed before the next command. */
+const VALIDATION: NewOrderValidation = { rejectValue: null, parent: null };
+
+function validated(rejectValue: Reject | null, parent: Order | null): NewOrderValidation {
+  VALIDATION.rejectValue = rejectValue;
+  VALIDATION.parent = parent;
+  return VALIDATION;
+}
 
 function validateNewOrder(ctx: OrderContext, c: NewOrderCmd, instrument: Instrument | undefined): NewOrderValidation {
   const { state } = ctx;
-  const fail = (r: Reject): NewOrderValidation => ({ rejectValue: r, parent: null });
   const isVenue = c.venueId !== 0;
-  if (instrument === undefined) return fail(reject(RejectCode.UnknownSymbol, `unknown instrument ${c.instrumentId}`));
-  if (!state.accounts.has(c.accountId)) return fail(reject(RejectCode.UnknownAccount, `unknown account ${c.accountId}`));
+  if (instrument === undefined) return validated(reject(RejectCode.UnknownSymbol, `unknown instrument ${c.instrumentId}`), null);
+  if (!state.accounts.has(c.accountId)) return validated(reject(RejectCode.UnknownAccount, `unknown account ${c.accountId}`), null);
   const authReject = mayTrade(ctx.user, c.accountId, isVenue);
-  if (authReject !== null) return fail(authReject);
-  if (isVenue && !state.venues.has(c.venueId)) return fail(reject(RejectCode.UnknownVenue, `unknown venue ${c.venueId}`));
-  if (state.ordersByClOrdId.has(c.clOrdId)) return fail(reject(RejectCode.DuplicateOrder, `duplicate ClOrdID ${c.clOrdId}`));
+  if (authReject !== null) return validated(authReject, null);
+  if (isVenue && !state.venues.has(c.venueId)) return validated(reject(RejectCode.UnknownVenue, `unknown venue ${c.venueId}`), null);
+  if (state.ordersByClOrdId.has(c.clOrdId)) return validated(reject(RejectCode.DuplicateOrder, `duplicate ClOrdID ${c.clOrdId}`), null);
   const first = checkKillSwitch(state, c.accountId, ctx.user.userId) ?? checkInstrument(instrument) ??
     checkTerms(instrument, c, ctx.nowUs) ?? checkOrderLimits(state, instrument, c.accountId, c);
-  if (first !== null) return fail(first);
+  if (first !== null) return validated(first, null);
   let parent: Order | null = null;
   if (c.parentClOrdId.length > 0) {
     parent = state.ordersByClOrdId.get(c.parentClOrdId) ?? null;
     if (parent === null || isTerminal(parent.baseStatus)) {
-      return fail(reject(RejectCode.UnknownParent, `no working parent order ${c.parentClOrdId}`));
+      return validated(reject(RejectCode.UnknownParent, `no working parent order ${c.parentClOrdId}`), null);
     }
-    if (!isVenue) return fail(reject(RejectCode.InvalidField, 'a child placement must name a venue'));
+    if (!isVenue) return validated(reject(RejectCode.InvalidField, 'a child placement must name a venue'), null);
     const childReject = checkChild(parent, c.accountId, c.instrumentId, c.side, c.orderQty);
-    if (childReject !== null) return fail(childReject);
+    if (childReject !== null) return validated(childReject, null);
   }
   const px = valuationPx(instrument, c.price, c.stopPx);
-  const money = isVenue && px !== 0 ? orderMoney(instrument, c.orderQty, px) : 0n;
+  const money = isVenue && px !== 0 && grossLimitApplies(state, c.accountId, c.instrumentId) ? orderMoney(instrument, c.orderQty, px) : 0n;
   const accountReject = checkAccountLimits(state, instrument, c.accountId, c.side, isVenue ? c.orderQty : 0, money,
     ctx.nowUs, true);
-  if (accountReject !== null) return fail(accountReject);
-  return parent === null ? NO_PARENT : { rejectValue: null, parent };
+  return validated(accountReject, accountReject === null ? parent : null);
 }
 
 function createOrder(ctx: OrderContext, c: NewOrderCmd, parent: Order | null): Order {
@@ -271,7 +279,8 @@ function validateReplace(ctx: OrderContext, order: Order, c: ReplaceOrderCmd): R
   if (order.venueId === 0) return null;
   const px = valuationPx(instrument, c.price, c.stopPx);
   const newLeaves = c.orderQty - order.cumQty;
-  const addedMoney = px === 0 ? 0n : orderMoney(instrument, newLeaves, px) - order.exposureMoney;
+  const addedMoney = px === 0 || !grossLimitApplies(state, order.accountId, order.instrumentId) ? 0n
+    : orderMoney(instrument, newLeaves, px) - order.exposureMoney;
   return checkAccountLimits(state, instrument, order.accountId, order.side, Math.max(0, newLeaves - leavesQty(order)),
     addedMoney > 0n ? addedMoney : 0n, ctx.nowUs, false);
 }

@@ -146,8 +146,8 @@ export function decodeResultBatch(bytes: Uint8Array): CommandResultData[] {
     const r = batch.results(i)!;
     const events: EventData[] = [];
     for (let j = 0; j < r.eventsLength(); j++) {
-      const record = r.events(j)!;
-      events.push(readEvent(record.eventType(), <T extends EventTable>(obj: T) => record.event(obj) as T | null));
+      const type = r.eventsType(j) ?? Event.NONE;
+      events.push(readEvent(type, <T extends EventTable>(obj: T) => r.events(j, obj) as T | null));
     }
     results.push({ seq: n(r.seq()), requestId: n(r.requestId()), userId: r.userId(), sessionId: r.sessionId(), events });
   }

@@ -2477,60 +2477,6 @@ static createVenueRequest(builder:flatbuffers.Builder, kind:VenueRequestKind, ve
 }
 }
 
-export class EventRecord {
-  bb: flatbuffers.ByteBuffer|null = null;
-  bb_pos = 0;
-  __init(i:number, bb:flatbuffers.ByteBuffer):EventRecord {
-  this.bb_pos = i;
-  this.bb = bb;
-  return this;
-}
-
-static getRootAsEventRecord(bb:flatbuffers.ByteBuffer, obj?:EventRecord):EventRecord {
-  return (obj || new EventRecord()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
-}
-
-static getSizePrefixedRootAsEventRecord(bb:flatbuffers.ByteBuffer, obj?:EventRecord):EventRecord {
-  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
-  return (obj || new EventRecord()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
-}
-
-eventType():Event {
-  const offset = this.bb!.__offset(this.bb_pos, 4);
-  return offset ? this.bb!.readUint8(this.bb_pos + offset) : Event.NONE;
-}
-
-event<T extends flatbuffers.Table>(obj:any):any|null {
-  const offset = this.bb!.__offset(this.bb_pos, 6);
-  return offset ? this.bb!.__union(obj, this.bb_pos + offset) : null;
-}
-
-static startEventRecord(builder:flatbuffers.Builder) {
-  builder.startObject(2);
-}
-
-static addEventType(builder:flatbuffers.Builder, eventType:Event) {
-  builder.addFieldInt8(0, eventType, Event.NONE);
-}
-
-static addEvent(builder:flatbuffers.Builder, eventOffset:flatbuffers.Offset) {
-  builder.addFieldOffset(1, eventOffset, 0);
-}
-
-static endEventRecord(builder:flatbuffers.Builder):flatbuffers.Offset {
-  const offset = builder.endObject();
-  builder.requiredField(offset, 6) // event
-  return offset;
-}
-
-static createEventRecord(builder:flatbuffers.Builder, eventType:Event, eventOffset:flatbuffers.Offset):flatbuffers.Offset {
-  EventRecord.startEventRecord(builder);
-  EventRecord.addEventType(builder, eventType);
-  EventRecord.addEvent(builder, eventOffset);
-  return EventRecord.endEventRecord(builder);
-}
-}
-
 export class CommandResult {
   bb: flatbuffers.ByteBuffer|null = null;
   bb_pos = 0;
@@ -2569,18 +2515,33 @@ sessionId():number {
   return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
 }
 
-events(index: number, obj?:EventRecord):EventRecord|null {
+eventsType(index: number):Event|null {
   const offset = this.bb!.__offset(this.bb_pos, 12);
-  return offset ? (obj || new EventRecord()).__init(this.bb!.__indirect(this.bb!.__vector(this.bb_pos + offset) + index * 4), this.bb!) : null;
+  return offset ? this.bb!.readUint8(this.bb!.__vector(this.bb_pos + offset) + index) : 0;
 }
 
-eventsLength():number {
+eventsTypeLength():number {
   const offset = this.bb!.__offset(this.bb_pos, 12);
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
+eventsTypeArray():Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? new Uint8Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
+events(index: number, obj:any):any|null {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? this.bb!.__union(obj, this.bb!.__vector(this.bb_pos + offset) + index * 4) : null;
+}
+
+eventsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
 static startCommandResult(builder:flatbuffers.Builder) {
-  builder.startObject(5);
+  builder.startObject(6);
 }
 
 static addSeq(builder:flatbuffers.Builder, seq:bigint) {
@@ -2599,8 +2560,24 @@ static addSessionId(builder:flatbuffers.Builder, sessionId:number) {
   builder.addFieldInt32(3, sessionId, 0);
 }
 
+static addEventsType(builder:flatbuffers.Builder, eventsTypeOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(4, eventsTypeOffset, 0);
+}
+
+static createEventsTypeVector(builder:flatbuffers.Builder, data:Event[]):flatbuffers.Offset {
+  builder.startVector(1, data.length, 1);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt8(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startEventsTypeVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(1, numElems, 1);
+}
+
 static addEvents(builder:flatbuffers.Builder, eventsOffset:flatbuffers.Offset) {
-  builder.addFieldOffset(4, eventsOffset, 0);
+  builder.addFieldOffset(5, eventsOffset, 0);
 }
 
 static createEventsVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
@@ -2620,12 +2597,13 @@ static endCommandResult(builder:flatbuffers.Builder):flatbuffers.Offset {
   return offset;
 }
 
-static createCommandResult(builder:flatbuffers.Builder, seq:bigint, requestId:bigint, userId:number, sessionId:number, eventsOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createCommandResult(builder:flatbuffers.Builder, seq:bigint, requestId:bigint, userId:number, sessionId:number, eventsTypeOffset:flatbuffers.Offset, eventsOffset:flatbuffers.Offset):flatbuffers.Offset {
   CommandResult.startCommandResult(builder);
   CommandResult.addSeq(builder, seq);
   CommandResult.addRequestId(builder, requestId);
   CommandResult.addUserId(builder, userId);
   CommandResult.addSessionId(builder, sessionId);
+  CommandResult.addEventsType(builder, eventsTypeOffset);
   CommandResult.addEvents(builder, eventsOffset);
   return CommandResult.endCommandResult(builder);
 }
