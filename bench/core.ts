@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as flatbuffers from 'flatbuffers';
 import { Core } from '../core/core.js';
+import { CommandDecoder } from '../core/decode.js';
 import { Journal } from '../persistence/journal.js';
 import type { JournalEntry } from '../persistence/journal.js';
 import { recover } from '../persistence/recovery.js';
@@ -30,10 +31,14 @@ export interface ThroughputResult {
 
 export interface CoreBenchResult {
   options: CoreBenchOptions;
+  /** Where the time goes: decoding alone, and the core with result encoding switched off. */
+  decode_only: ThroughputResult;
+  core_events_muted: ThroughputResult;
   core_no_journal: ThroughputResult;
   raw_lmdb_appends: ThroughputResult;
   core_with_journal: ThroughputResult;
-  replay: { commands: number; seconds: number; commands_per_second: number };
+  /** Replay alone (journal read + decode + apply, results off); hashing the state is reported apart. */
+  replay: { commands: number; seconds: number; commands_per_second: number; state_hash_seconds: number };
   ratios: { journal_vs_no_journal: number; core_with_journal_vs_raw_lmdb: number };
 }
 
@@ -68,8 +73,21 @@ function applyBatch(core: Core, frames: Uint8Array[], from: number, to: number):
   return entries;
 }
 
-function benchNoJournal(frames: Uint8Array[], options: CoreBenchOptions, builder: flatbuffers.Builder): ThroughputResult {
+function benchDecodeOnly(frames: Uint8Array[], options: CoreBenchOptions): ThroughputResult {
+  const decoder = new CommandDecoder();
+  const h = histogram();
+  const started = performance.now();
+  for (let i = 0; i < frames.length; i += options.batch_size) {
+    const batchStart = performance.now();
+    for (let j = i; j < Math.min(frames.length, i + options.batch_size); j++) decoder.decode(frames[j]);
+    h.recordValue(Math.max(1, Math.round((performance.now() - batchStart) * 1000)));
+  }
+  return throughput(frames.length, performance.now() - started, h);
+}
+
+function benchNoJournal(frames: Uint8Array[], options: CoreBenchOptions, builder: flatbuffers.Builder, muted = false): ThroughputResult {
   const core = primedCore(builder);
+  core.out.muted = muted;
   const h = histogram();
   const started = performance.now();
   for (let i = 0; i < frames.length; i += options.batch_size) {
@@ -106,6 +124,10 @@ export async function runCoreBench(options: CoreBenchOptions): Promise<CoreBench
   const dir = mkdtempSync(join(tmpdir(), 'oms-bench-core-'));
   try {
     gc();
+    const decodeOnly = benchDecodeOnly(frames, options);
+    gc();
+    const muted = benchNoJournal(frames, options, builder, true);
+    gc();
     const noJournal = benchNoJournal(frames, options, builder);
     gc();
     const rawJournal = Journal.open({ path: join(dir, 'raw') });
@@ -122,14 +144,16 @@ export async function runCoreBench(options: CoreBenchOptions): Promise<CoreBench
     await journal.flush();
     const withJournal = await pipelined(frames, options, journal, (from, to) => applyBatch(core, frames, from, to));
     gc();
-    const replayStarted = performance.now();
     const replayed = recover(journal, { from_scratch: true });
-    const replayMs = performance.now() - replayStarted;
+    const replayMs = replayed.report.replay_ms;
     if (replayed.report.state_hash !== core.hash()) throw new Error('replay diverged from the live core');
     await journal.close();
     return {
-      options, core_no_journal: noJournal, raw_lmdb_appends: raw, core_with_journal: withJournal,
-      replay: { commands: replayed.report.replayed_count, seconds: replayMs / 1000, commands_per_second: replayed.report.replayed_count / (replayMs / 1000) },
+      options, decode_only: decodeOnly, core_events_muted: muted, core_no_journal: noJournal, raw_lmdb_appends: raw, core_with_journal: withJournal,
+      replay: {
+        commands: replayed.report.replayed_count, seconds: replayMs / 1000,
+        commands_per_second: replayed.report.replayed_count / (replayMs / 1000), state_hash_seconds: replayed.report.hash_ms / 1000,
+      },
       ratios: {
         journal_vs_no_journal: withJournal.commands_per_second / noJournal.commands_per_second,
         core_with_journal_vs_raw_lmdb: withJournal.commands_per_second / raw.commands_per_second,

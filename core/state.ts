@@ -9,7 +9,7 @@ import type {
 import { emptyLimitSet, positionKey } from './model.js';
 import { OpenOrderSet, OrderTable } from './order-tables.js';
 
-export const SNAPSHOT_FORMAT_VERSION = 1;
+export const SNAPSHOT_FORMAT_VERSION = 2;
 
 export interface CoreState {
   /** Sequence number of the last command applied (journal order). */
@@ -49,10 +49,29 @@ export function emptyState(): CoreState {
 }
 
 // ---- serialisation ---------------------------------------------------------------------------------------
-// JSON with bigints as {"$big":"123"}; orders are written once and referenced by id elsewhere.
+// Version 2: UTF-8 text, one JSON value per line, built and hashed in chunks so that a book of millions of
+// orders never needs one giant string (V8 caps strings near 2^29 characters). The small reference data is a
+// header line; the bulk (orders, ClOrdIDs, open orders, positions, exec ids) is a counted section of lines
+// each, with explicit field lists so that no replacer runs per key.
 
-function replacer(key: string, value: unknown): unknown {
-  if (key === 'openSlot') return undefined;
+const CHUNK_CHARS = 1 << 20;
+const IDS_PER_LINE = 4096;
+
+/** Field order of an Order in a snapshot line; openSlot is bookkeeping, not state, and is left out. */
+const ORDER_FIELDS = [
+  'orderId', 'clOrdId', 'origClOrdId', 'accountId', 'instrumentId', 'side', 'ordType', 'timeInForce', 'orderQty',
+  'price', 'stopPx', 'expireTimeUs', 'cumQty', 'cumNotional', 'baseStatus', 'pending', 'venueId', 'parentOrderId',
+  'childCommittedQty', 'openChildCount', 'workflowState', 'userId', 'createdSeq', 'transactTimeUs', 'exposureMoney',
+  'riskLeavesQty', 'parentCommittedQty',
+] as const satisfies ReadonlyArray<keyof Order>;
+const ORDER_BIGINTS = new Set<string>(['cumNotional', 'exposureMoney']);
+
+const POSITION_FIELDS = [
+  'accountId', 'instrumentId', 'qty', 'cost', 'realisedPnl', 'openBuyQty', 'openSellQty', 'exposureMoney',
+] as const satisfies ReadonlyArray<keyof Position>;
+const POSITION_BIGINTS = new Set<string>(['cost', 'realisedPnl', 'exposureMoney']);
+
+function replacer(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? { $big: value.toString() } : value;
 }
 
@@ -63,7 +82,7 @@ function reviver(_key: string, value: unknown): unknown {
   return value;
 }
 
-interface SnapshotDocument {
+interface SnapshotHeader {
   version: number;
   lastSeq: number;
   nextOrderId: number;
@@ -77,91 +96,182 @@ interface SnapshotDocument {
   killGlobal: boolean;
   killAccounts: number[];
   killUsers: number[];
-  orders: Order[];
-  clOrdIds: Array<[string, number]>;
-  openOrderIds: number[];
-  positions: Position[];
-  positionsByInstrument: Array<[number, number[]]>;
   accountRisk: Array<[number, { openOrders: number; gross: Array<[string, bigint]>; rateWindowSecond: number; rateWindowCount: number }]>;
-  venueExecIds: string[];
+  positionsByInstrument: Array<[number, number[]]>;
 }
 
-export function serializeState(state: CoreState): Uint8Array {
-  const doc: SnapshotDocument = {
-    version: SNAPSHOT_FORMAT_VERSION,
-    lastSeq: state.lastSeq,
-    nextOrderId: state.nextOrderId,
-    instruments: [...state.instruments.values()],
-    accounts: [...state.accounts.values()],
-    users: [...state.users.values()],
-    venues: [...state.venues.values()],
-    globalLimits: state.globalLimits,
-    accountLimits: [...state.accountLimits],
-    instrumentLimits: [...state.instrumentLimits],
-    killGlobal: state.killGlobal,
-    killAccounts: [...state.killAccounts],
+/** Accumulates lines into ~1 MiB buffers; the snapshot is their concatenation. */
+class LineWriter {
+  readonly chunks: Buffer[] = [];
+  private pending: string[] = [];
+  private pendingChars = 0;
+
+  line(text: string): void {
+    this.pending.push(text);
+    this.pendingChars += text.length + 1;
+    if (this.pendingChars >= CHUNK_CHARS) this.flush();
+  }
+
+  section(name: string, count: number): void {
+    this.line(JSON.stringify([name, count]));
+  }
+
+  flush(): void {
+    if (this.pending.length === 0) return;
+    this.chunks.push(Buffer.from(this.pending.join('\n') + '\n', 'utf8'));
+    this.pending = [];
+    this.pendingChars = 0;
+  }
+}
+
+class LineReader {
+  private at = 0;
+  constructor(private readonly bytes: Buffer) {}
+
+  next(): string {
+    const end = this.bytes.indexOf(10, this.at);
+    if (end < 0) throw new Error('snapshot is truncated');
+    const text = this.bytes.toString('utf8', this.at, end);
+    this.at = end + 1;
+    return text;
+  }
+
+  section(name: string): number {
+    const [found, count] = JSON.parse(this.next()) as [string, number];
+    if (found !== name || !Number.isSafeInteger(count) || count < 0) throw new Error(`snapshot: expected section ${name}, found ${found}`);
+    return count;
+  }
+
+  done(): boolean {
+    return this.at === this.bytes.length;
+  }
+}
+
+function encodeRecord(record: object, fields: readonly string[], bigints: Set<string>): string {
+  const values: unknown[] = [];
+  for (const field of fields) {
+    const value = (record as Record<string, unknown>)[field];
+    values.push(bigints.has(field) ? (value as bigint).toString() : value);
+  }
+  return JSON.stringify(values);
+}
+
+function decodeRecord<T>(line: string, fields: readonly string[], bigints: Set<string>): T {
+  const values = JSON.parse(line) as unknown[];
+  if (values.length !== fields.length) throw new Error(`snapshot record has ${values.length} fields, expected ${fields.length}`);
+  const record: Record<string, unknown> = {};
+  fields.forEach((field, i) => { record[field] = bigints.has(field) ? BigInt(values[i] as string) : values[i]; });
+  return record as T;
+}
+
+function writeChunked<T>(out: LineWriter, name: string, items: Iterable<T>, count: number, flatten: (item: T) => unknown[]): void {
+  out.section(name, count);
+  let line: unknown[] = [];
+  for (const item of items) {
+    for (const value of flatten(item)) line.push(value);
+    if (line.length >= IDS_PER_LINE) {
+      out.line(JSON.stringify(line));
+      line = [];
+    }
+  }
+  if (line.length > 0) out.line(JSON.stringify(line));
+  out.line('[]');
+}
+
+function readChunked(input: LineReader, name: string): unknown[][] {
+  input.section(name);
+  const lines: unknown[][] = [];
+  for (;;) {
+    const values = JSON.parse(input.next()) as unknown[];
+    if (values.length === 0) return lines;
+    lines.push(values);
+  }
+}
+
+function writeState(state: CoreState): LineWriter {
+  const out = new LineWriter();
+  const header: SnapshotHeader = {
+    version: SNAPSHOT_FORMAT_VERSION, lastSeq: state.lastSeq, nextOrderId: state.nextOrderId,
+    instruments: [...state.instruments.values()], accounts: [...state.accounts.values()], users: [...state.users.values()],
+    venues: [...state.venues.values()], globalLimits: state.globalLimits, accountLimits: [...state.accountLimits],
+    instrumentLimits: [...state.instrumentLimits], killGlobal: state.killGlobal, killAccounts: [...state.killAccounts],
     killUsers: [...state.killUsers],
-    orders: [...state.orders.values()],
-    clOrdIds: [...state.ordersByClOrdId].map(([id, order]) => [id, order.orderId]),
-    openOrderIds: [...state.openOrders].map((order) => order.orderId),
-    positions: [...state.positions.values()],
-    positionsByInstrument: [...state.positionsByInstrument],
     accountRisk: [...state.accountRisk].map(([id, risk]) => [id, {
       openOrders: risk.openOrders, gross: [...risk.grossExposureByCurrency],
       rateWindowSecond: risk.rateWindowSecond, rateWindowCount: risk.rateWindowCount,
     }]),
-    venueExecIds: [...state.venueExecIds],
+    positionsByInstrument: [...state.positionsByInstrument],
   };
-  return Buffer.from(JSON.stringify(doc, replacer), 'utf8');
+  out.line(JSON.stringify(header, replacer));
+  out.section('orders', state.orders.size);
+  for (const order of state.orders.values()) out.line(encodeRecord(order, ORDER_FIELDS, ORDER_BIGINTS));
+  out.section('positions', state.positions.size);
+  for (const position of state.positions.values()) out.line(encodeRecord(position, POSITION_FIELDS, POSITION_BIGINTS));
+  writeChunked(out, 'clOrdIds', state.ordersByClOrdId, state.ordersByClOrdId.size, ([id, order]) => [id, order.orderId]);
+  writeChunked(out, 'openOrders', state.openOrders, state.openOrders.size, (order) => [order.orderId]);
+  writeChunked(out, 'venueExecIds', state.venueExecIds, state.venueExecIds.size, (id) => [id]);
+  out.flush();
+  return out;
+}
+
+export function serializeState(state: CoreState): Uint8Array {
+  return Buffer.concat(writeState(state).chunks);
 }
 
 export function deserializeState(bytes: Uint8Array): CoreState {
-  const doc = JSON.parse(Buffer.from(bytes).toString('utf8'), reviver) as SnapshotDocument;
-  if (doc.version !== SNAPSHOT_FORMAT_VERSION) {
-    throw new Error(`snapshot format ${doc.version} is not supported (expected ${SNAPSHOT_FORMAT_VERSION})`);
+  const input = new LineReader(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  const header = JSON.parse(input.next(), reviver) as SnapshotHeader;
+  if (header.version !== SNAPSHOT_FORMAT_VERSION) {
+    throw new Error(`snapshot format ${header.version} is not supported (expected ${SNAPSHOT_FORMAT_VERSION})`);
   }
-  const orders = new OrderTable();
-  for (const order of doc.orders) {
-    order.openSlot = -1;
-    orders.set(order.orderId, order);
-  }
-  const openOrders = new OpenOrderSet();
-  const byId = (id: number): Order => {
-    const order = orders.get(id);
-    if (order === undefined) throw new Error(`snapshot references unknown order ${id}`);
-    return order;
-  };
-  for (const id of doc.openOrderIds) openOrders.add(byId(id));
-  return {
-    lastSeq: doc.lastSeq,
-    nextOrderId: doc.nextOrderId,
-    instruments: new Map(doc.instruments.map((i) => [i.instrumentId, i])),
-    accounts: new Map(doc.accounts.map((a) => [a.accountId, a])),
-    users: new Map(doc.users.map((u) => [u.userId, u])),
-    venues: new Map(doc.venues.map((v) => [v.venueId, v])),
-    globalLimits: doc.globalLimits,
-    accountLimits: new Map(doc.accountLimits),
-    instrumentLimits: new Map(doc.instrumentLimits),
-    killGlobal: doc.killGlobal,
-    killAccounts: new Set(doc.killAccounts),
-    killUsers: new Set(doc.killUsers),
-    orders,
-    ordersByClOrdId: new Map(doc.clOrdIds.map(([id, orderId]) => [id, byId(orderId)])),
-    openOrders,
-    positions: new Map(doc.positions.map((p) => [positionKey(p.accountId, p.instrumentId), p])),
-    positionsByInstrument: new Map(doc.positionsByInstrument),
-    accountRisk: new Map(doc.accountRisk.map(([id, r]) => [id, {
+  const state = emptyState();
+  Object.assign(state, {
+    lastSeq: header.lastSeq, nextOrderId: header.nextOrderId,
+    instruments: new Map(header.instruments.map((i) => [i.instrumentId, i])),
+    accounts: new Map(header.accounts.map((a) => [a.accountId, a])),
+    users: new Map(header.users.map((u) => [u.userId, u])),
+    venues: new Map(header.venues.map((v) => [v.venueId, v])),
+    globalLimits: header.globalLimits, accountLimits: new Map(header.accountLimits),
+    instrumentLimits: new Map(header.instrumentLimits), killGlobal: header.killGlobal,
+    killAccounts: new Set(header.killAccounts), killUsers: new Set(header.killUsers),
+    accountRisk: new Map(header.accountRisk.map(([id, r]) => [id, {
       openOrders: r.openOrders, grossExposureByCurrency: new Map(r.gross),
       rateWindowSecond: r.rateWindowSecond, rateWindowCount: r.rateWindowCount,
     }])),
-    venueExecIds: new Set(doc.venueExecIds),
+    positionsByInstrument: new Map(header.positionsByInstrument),
+  });
+  const orderCount = input.section('orders');
+  for (let i = 0; i < orderCount; i++) {
+    const order = decodeRecord<Order>(input.next(), ORDER_FIELDS, ORDER_BIGINTS);
+    order.openSlot = -1;
+    state.orders.set(order.orderId, order);
+  }
+  const byId = (id: unknown): Order => {
+    const order = state.orders.get(id as number);
+    if (order === undefined) throw new Error(`snapshot references unknown order ${String(id)}`);
+    return order;
   };
+  const positionCount = input.section('positions');
+  for (let i = 0; i < positionCount; i++) {
+    const position = decodeRecord<Position>(input.next(), POSITION_FIELDS, POSITION_BIGINTS);
+    state.positions.set(positionKey(position.accountId, position.instrumentId), position);
+  }
+  for (const line of readChunked(input, 'clOrdIds')) {
+    for (let i = 0; i < line.length; i += 2) state.ordersByClOrdId.set(line[i] as string, byId(line[i + 1]));
+  }
+  for (const line of readChunked(input, 'openOrders')) for (const id of line) state.openOrders.add(byId(id));
+  for (const line of readChunked(input, 'venueExecIds')) for (const id of line) state.venueExecIds.add(id as string);
+  if (!input.done()) throw new Error('snapshot has trailing data');
+  return state;
 }
 
 export function hashBytes(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+/** SHA-256 of the canonical snapshot bytes, hashed chunk by chunk (no whole-snapshot buffer needed). */
 export function stateHash(state: CoreState): string {
-  return hashBytes(serializeState(state));
+  const hash = createHash('sha256');
+  for (const chunk of writeState(state).chunks) hash.update(chunk);
+  return hash.digest('hex');
 }
