@@ -4,6 +4,7 @@
 
 import { Command, OrdType, RejectCode, Role, Side, TimeInForce } from '../schemas/generated/oms_generated.js';
 import { absBig, LIMIT_MONEY_DIGITS, limitToMoneyScale, notional, toMoneyScale } from './fixed.js';
+import type { OrderTerms } from '../schemas/commands.js';
 import type { Instrument, LimitSet, Order, User } from './model.js';
 import { LIMIT_UNSET, positionKey } from './model.js';
 import type { CoreState } from './state.js';
@@ -77,15 +78,7 @@ export function checkInstrument(instrument: Instrument): Reject | null {
 }
 
 /** Terms a new order or a replace proposes; replace keeps the order's side and type. */
-export interface Terms {
-  side: Side;
-  ordType: OrdType;
-  timeInForce: TimeInForce;
-  orderQty: number;
-  price: number;
-  stopPx: number;
-  expireTimeUs: number;
-}
+export type Terms = OrderTerms;
 
 export function checkTerms(instrument: Instrument, terms: Terms, nowUs: number): Reject | null {
   if (terms.orderQty <= 0) return reject(RejectCode.IncorrectQuantity, 'order_qty must be positive');

@@ -67,11 +67,6 @@ export class ResultWriter {
     this.eventSerial = 0;
   }
 
-  /** Drops the events of the current command (a command that failed an invariant mid-way emits only its reject). */
-  discardEvents(): void {
-    this.eventsCount = 0;
-  }
-
   endCommand(): void {
     if (!this.inCommand) throw new Error('invariant: endCommand outside a command');
     if (this.muted) {
@@ -251,5 +246,3 @@ function offsetVector(b: flatbuffers.Builder, offsets: number[], count: number):
   for (let i = count - 1; i >= 0; i--) b.addOffset(offsets[i]);
   return b.endVector();
 }
-
-export const NO_DETAIL: Readonly<ExecDetail> = { execType: ExecType.New, lastQty: 0, lastPx: 0, venueExecId: '', text: '' };

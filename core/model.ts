@@ -1,29 +1,11 @@
 // The core's state: plain data owned by the single writer. Nothing here is shared with another thread.
 // Quantities and prices are scaled integers (core/fixed.ts); instrument-money sums are bigints.
 
-import {
-  AssetClass, OrdStatus, OrdType, PutCall, Role, Side, TimeInForce, WorkflowState,
-} from '../schemas/generated/oms_generated.js';
+import { OrdStatus, Role, TimeInForce, WorkflowState } from '../schemas/generated/oms_generated.js';
+import type { DefineInstrumentCmd, OrderTerms } from '../schemas/commands.js';
 
-export interface Instrument {
-  instrumentId: number;
-  symbol: string;
-  assetClass: AssetClass;
-  currency: string;
-  pricePrecision: number;
-  qtyPrecision: number;
-  tickSize: number;
-  lotSize: number;
-  multiplier: number;
-  expiryYyyymmdd: number;
-  strike: number;
-  putCall: PutCall;
-  baseCurrency: string;
-  quoteCurrency: string;
-  settleYyyymmdd: number;
-  tradable: boolean;
-  restricted: boolean;
-  /** Latest mark / reference price in price units; 0 = none yet. */
+/** An instrument as defined (DefineInstrument), plus its latest mark / reference price (0 = none yet). */
+export interface Instrument extends Omit<DefineInstrumentCmd, 'type'> {
   markPx: number;
 }
 
@@ -81,20 +63,13 @@ export interface PendingRequest {
   userId: number;
 }
 
-export interface Order {
+export interface Order extends OrderTerms {
   orderId: number;
   clOrdId: string;
   /** The ClOrdID this one replaced (FIX OrigClOrdID of the last accepted change); '' for an original. */
   origClOrdId: string;
   accountId: number;
   instrumentId: number;
-  side: Side;
-  ordType: OrdType;
-  timeInForce: TimeInForce;
-  orderQty: number;
-  price: number;
-  stopPx: number;
-  expireTimeUs: number;
   cumQty: number;
   /** Sum of lastQty x lastPx (no multiplier), exact; AvgPx = cumNotional / cumQty. */
   cumNotional: bigint;

@@ -1,9 +1,13 @@
 // Operator command line for the journal: inspect, history, verify, replay, snapshot, export, and start.
 // Usage: npm run oms -- <command> [options]      (see README "Operations")
 
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, realpathSync, writeFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { formatScaled } from '../core/fixed.js';
+import { formatScaled, MONEY_SCALE_DIGITS } from '../core/fixed.js';
+import { unrealisedPnl } from '../core/risk.js';
 import { Core } from '../core/core.js';
 import { exportCommands, orderHistory, seqAtTime } from './audit.js';
 import { Journal } from './journal.js';
@@ -55,10 +59,8 @@ function inspect(journal: Journal): void {
 
 function summary(core: Core, report: RecoveryReport): Record<string, unknown> {
   const s = core.state;
-  let open = 0;
-  for (const order of s.openOrders) if (order.venueId !== 0 || order.parentOrderId === 0) open += 1;
   return {
-    ...report, duration_ms: Math.round(report.duration_ms), orders: s.orders.size, open_orders: open,
+    ...report, duration_ms: Math.round(report.duration_ms), orders: s.orders.size, open_orders: s.openOrders.size,
     positions: [...s.positions.values()].filter((p) => p.qty !== 0).map((p) => {
       const instrument = s.instruments.get(p.instrumentId);
       const digits = instrument === undefined ? 0 : instrument.pricePrecision + instrument.qtyPrecision;
@@ -66,6 +68,9 @@ function summary(core: Core, report: RecoveryReport): Record<string, unknown> {
         account: p.accountId, instrument: instrument?.symbol ?? p.instrumentId,
         qty: formatScaled(p.qty, instrument?.qtyPrecision ?? 0), cost: formatScaled(p.cost, digits),
         realised_pnl: formatScaled(p.realisedPnl, digits),
+        unrealised_pnl: instrument === undefined ? null : formatScaled(unrealisedPnl(instrument, p), digits),
+        mark: instrument === undefined || instrument.markPx === 0 ? null : formatScaled(instrument.markPx, instrument.pricePrecision),
+        exposure: formatScaled(p.exposureMoney, MONEY_SCALE_DIGITS), currency: instrument?.currency ?? null,
       };
     }),
   };
@@ -96,15 +101,32 @@ function verify(journal: Journal): boolean {
 }
 
 async function exportJsonLines(journal: Journal, from: number, to: number | undefined, out: string | undefined): Promise<void> {
-  const stream: NodeJS.WritableStream = out === undefined ? process.stdout : createWriteStream(out);
   const last = to ?? journal.lastSeq();
   const tick = progress('export');
-  for (const record of exportCommands(journal, from, to)) {
-    if (!stream.write(JSON.stringify(record) + '\n')) await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
-    if (record.seq % 10_000 === 0) tick(record.seq, last);
+  function* lines(): Generator<string> {
+    for (const record of exportCommands(journal, from, to)) {
+      yield JSON.stringify(record) + '\n';
+      if (record.seq % 10_000 === 0) tick(record.seq, last);
+    }
+  }
+  if (out !== undefined) {
+    // pipeline: backpressure, and a file that cannot be opened or written is an error, not a crash.
+    await pipeline(Readable.from(lines()), createWriteStream(out));
+  } else {
+    for (const line of lines()) {
+      if (!process.stdout.write(line)) await new Promise<void>((resolve) => process.stdout.once('drain', () => resolve()));
+    }
   }
   endProgress();
-  if (out !== undefined) await new Promise<void>((resolve) => stream.end(() => resolve()));
+}
+
+const COMMANDS = new Set(['start', 'inspect', 'history', 'verify', 'replay', 'snapshot', 'export']);
+
+/** The --to-time option as microseconds; an unparseable time must not silently mean "the end". */
+function timeUsOf(iso: string): number {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) throw new Error(`--to-time must be an ISO time, got ${iso}`);
+  return ms * 1000;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -117,8 +139,14 @@ async function main(argv: string[]): Promise<number> {
   });
   const command = positionals[0];
   if (command === undefined || values.help === true) {
-    process.stdout.write(USAGE + '\n');
-    return command === undefined && values.help !== true ? 2 : 0;
+    const usageError = command === undefined && values.help !== true;
+    (usageError ? process.stderr : process.stdout).write(USAGE + '\n');
+    return usageError ? 2 : 0;
+  }
+  // Before opening the journal: a typo is a usage error whether or not the data directory exists.
+  if (!COMMANDS.has(command)) {
+    process.stderr.write(`unknown command ${command}\n${USAGE}\n`);
+    return 2;
   }
   const path = values.data ?? process.env.OMS_DATA_DIR ?? DATA_DIR_DEFAULT;
   if (command === 'start') {
@@ -139,11 +167,11 @@ async function main(argv: string[]): Promise<number> {
       case 'verify': return verify(journal) ? 0 : 1;
       case 'replay': {
         const toSeq = values['to-seq'] !== undefined ? Number(values['to-seq'])
-          : values['to-time'] !== undefined ? seqAtTime(journal, Date.parse(values['to-time']) * 1000) : undefined;
+          : values['to-time'] !== undefined ? seqAtTime(journal, timeUsOf(values['to-time'])) : undefined;
         if (toSeq !== undefined && !Number.isSafeInteger(toSeq)) throw new Error('--to-seq must be an integer');
         const { core, report } = recover(journal, { to_seq: toSeq, on_progress: progress('replay') });
         endProgress();
-        if (values.out !== undefined) createWriteStream(values.out).end(Buffer.from(core.snapshot()));
+        if (values.out !== undefined) writeFileSync(values.out, core.snapshot());
         printJson(summary(core, report));
         return 0;
       }
@@ -168,7 +196,16 @@ async function main(argv: string[]): Promise<number> {
 }
 
 // Only when run as a program: tests import the functions above.
-if (import.meta.url === `file://${process.argv[1]}`) {
+// Compared as URLs of the real path: a repo path with spaces or reached through a symlink must still run.
+function runAsProgram(): boolean {
+  try {
+    return process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+  } catch {
+    return false;
+  }
+}
+
+if (runAsProgram()) {
   // `oms export | head` closes the pipe early; that is the reader's choice, not an error.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(0);

@@ -10,18 +10,23 @@ import {
 } from './generated/oms_generated.js';
 import { addI64, FILE_IDENTIFIER } from './wire.js';
 
-export interface NewOrderCmd {
-  type: Command.NewOrder;
-  clOrdId: string;
-  accountId: number;
-  instrumentId: number;
+/** The terms of an order, shared by new orders, the core's order state and requests to venues. */
+export interface OrderTerms {
   side: Side;
   ordType: OrdType;
   timeInForce: TimeInForce;
   orderQty: number;
   price: number;
   stopPx: number;
+  /** GTD only: microseconds since the Unix epoch, UTC. */
   expireTimeUs: number;
+}
+
+export interface NewOrderCmd extends OrderTerms {
+  type: Command.NewOrder;
+  clOrdId: string;
+  accountId: number;
+  instrumentId: number;
   parentClOrdId: string;
   venueId: number;
   text: string;

@@ -7,6 +7,7 @@ import {
   OrderCancelReject, OrdStatus, OrdType, RejectCode, ResultBatch, Side, TimeInForce, VenueRequest,
   VenueRequestKind, WorkflowState,
 } from './generated/oms_generated.js';
+import type { OrderTerms } from './commands.js';
 
 export interface ExecutionReportData {
   kind: 'execution_report';
@@ -63,7 +64,7 @@ export interface CommandAcceptedData {
   commandType: number;
 }
 
-export interface VenueRequestData {
+export interface VenueRequestData extends OrderTerms {
   kind: 'venue_request';
   requestKind: VenueRequestKind;
   venueId: number;
@@ -72,13 +73,6 @@ export interface VenueRequestData {
   origClOrdId: string;
   accountId: number;
   instrumentId: number;
-  side: Side;
-  ordType: OrdType;
-  timeInForce: TimeInForce;
-  orderQty: number;
-  price: number;
-  stopPx: number;
-  expireTimeUs: number;
 }
 
 export type EventData =
