@@ -147,8 +147,17 @@ function cancelled(ctx: VenueContext, order: Order, c: VenueExecReportCmd, execT
     ctx.out.cancelReject(order, pending.clOrdId, order.clOrdId, responseTo, CxlRejReason.TooLateToCancel, RejectCode.TooLateToEnter, 'order filled');
     return null;
   }
-  const answersCancel = order.pending !== null && order.pending.kind === PendingKind.Cancel && execType === ExecType.Canceled;
-  finishCancel(ctx, order, answersCancel && order.pending !== null ? order.pending.clOrdId : order.clOrdId, execType);
+  const pending = order.pending;
+  const answersCancel = pending !== null && pending.kind === PendingKind.Cancel && execType === ExecType.Canceled;
+  const priorClOrdId = order.clOrdId;
+  finishCancel(ctx, order, answersCancel ? pending.clOrdId : order.clOrdId, execType);
+  if (pending !== null && !answersCancel) {
+    // The venue ended the order on its own (IOC remainder, expiry) while a request was in flight: answer the
+    // request as too late now, or the client would wait for ever for a reply the venue will not send.
+    const responseTo = pending.kind === PendingKind.Cancel ? CxlRejResponseTo.Cancel : CxlRejResponseTo.Replace;
+    ctx.out.cancelReject(order, pending.clOrdId, priorClOrdId, responseTo, CxlRejReason.TooLateToCancel, RejectCode.TooLateToEnter,
+      `order ${ExecType[execType]} by the venue`);
+  }
   return null;
 }
 
@@ -204,6 +213,11 @@ export function venueCancelReject(ctx: VenueContext, c: VenueCancelRejectCmd): v
   }
   const order = findVenueOrder(state, c.venueId, c.clOrdId, c.origClOrdId);
   const pending = order?.pending ?? null;
+  if (order !== null && pending === null && isTerminal(order.baseStatus) && state.ordersByClOrdId.get(c.clOrdId) === order) {
+    // The order ended while the request crossed the venue's reply, and the request was answered then: the
+    // venue's late reject of a request we know is expected and changes nothing.
+    return;
+  }
   if (order === null || pending === null || pending.clOrdId !== c.clOrdId) {
     out.commandReject(RejectCode.InvalidStateTransition, `no pending request ${c.clOrdId}`);
     return;

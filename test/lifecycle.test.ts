@@ -931,4 +931,24 @@ describe('FIX order lifecycle', () => {
     });
     expectReplayMatches(h);
   });
+  it('16b. an unsolicited venue cancel answers a pending replace as too late; the venue\'s late reject is then ignored', () => {
+    const h = CoreHarness.withDemoData();
+    h.newOrder({ clOrdId: 'I1', timeInForce: TimeInForce.IOC, orderQty: 1000 });
+    h.venue('I1', ExecType.New);
+    h.fill('I1', 400, 19_000);
+    h.send(U.trader, { type: Command.ReplaceOrder, clOrdId: 'I2', origClOrdId: 'I1', accountId: 0, orderQty: 800, price: 19_000, stopPx: 0, timeInForce: TimeInForce.IOC, expireTimeUs: 0 });
+    const result = h.venue('I1', ExecType.Canceled);
+    const [report] = CoreHarness.reports(result);
+    expect({ execType: report.execType, ordStatus: report.ordStatus, cumQty: report.cumQty, leavesQty: report.leavesQty, avgPx: report.avgPx, clOrdId: report.clOrdId })
+      .toEqual({ execType: ExecType.Canceled, ordStatus: OrdStatus.Canceled, cumQty: 400, leavesQty: 0, avgPx: avg(19_000), clOrdId: 'I1' });
+    const rejects = result.events.filter((e): e is OrderCancelRejectData => e.kind === 'cancel_reject');
+    expect(rejects.map((r) => ({ cl: r.clOrdId, orig: r.origClOrdId, to: r.cxlRejResponseTo, reason: r.cxlRejReason }))).toEqual([
+      { cl: 'I2', orig: 'I1', to: CxlRejResponseTo.Replace, reason: CxlRejReason.TooLateToCancel },
+    ]);
+    const before = hashExceptSeq(h.core);
+    const late = h.send(U.venue, { type: Command.VenueCancelReject, venueId: SIM, clOrdId: 'I2', origClOrdId: 'I1', cxlRejResponseTo: CxlRejResponseTo.Replace, cxlRejReason: CxlRejReason.TooLateToCancel, text: '' });
+    expect(late.events).toEqual([]);
+    expect(hashExceptSeq(h.core)).toBe(before);
+    expectReplayMatches(h);
+  });
 });
