@@ -3,11 +3,12 @@
 
 import * as flatbuffers from 'flatbuffers';
 import {
-  CommandAccepted, CommandReject, CxlRejReason, CxlRejResponseTo, Event, ExecType, ExecutionReport,
+  CommandAccepted, CommandReject, CommandResult, CxlRejReason, CxlRejResponseTo, Event, ExecType, ExecutionReport,
   OrderCancelReject, OrdStatus, OrdType, RejectCode, ResultBatch, Side, TimeInForce, VenueRequest,
   VenueRequestKind, WorkflowState,
 } from './generated/oms_generated.js';
 import type { OrderTerms } from './commands.js';
+import { addI64 } from './wire.js';
 
 export interface ExecutionReportData {
   kind: 'execution_report';
@@ -136,14 +137,100 @@ function readEvent(type: Event, read: <T extends EventTable>(obj: T) => T | null
 export function decodeResultBatch(bytes: Uint8Array): CommandResultData[] {
   const batch = ResultBatch.getRootAsResultBatch(new flatbuffers.ByteBuffer(bytes));
   const results: CommandResultData[] = [];
-  for (let i = 0; i < batch.resultsLength(); i++) {
-    const r = batch.results(i)!;
-    const events: EventData[] = [];
-    for (let j = 0; j < r.eventsLength(); j++) {
-      const type = r.eventsType(j) ?? Event.NONE;
-      events.push(readEvent(type, <T extends EventTable>(obj: T) => r.events(j, obj) as T | null));
-    }
-    results.push({ seq: n(r.seq()), requestId: n(r.requestId()), userId: r.userId(), sessionId: r.sessionId(), events });
-  }
+  for (let i = 0; i < batch.resultsLength(); i++) results.push(readCommandResult(batch.results(i)!));
   return results;
+}
+
+/** One CommandResult table as plain data (used for Reports inside session messages). */
+export function readCommandResult(r: CommandResult): CommandResultData {
+  const events: EventData[] = [];
+  for (let j = 0; j < r.eventsLength(); j++) {
+    const type = r.eventsType(j) ?? Event.NONE;
+    events.push(readEvent(type, <T extends EventTable>(obj: T) => r.events(j, obj) as T | null));
+  }
+  return { seq: n(r.seq()), requestId: n(r.requestId()), userId: r.userId(), sessionId: r.sessionId(), events };
+}
+
+// ---- encoding plain results (the gateway re-encodes each client's share of a batch) -----------------------
+
+function str(b: flatbuffers.Builder, value: string): number {
+  return value.length === 0 ? 0 : b.createString(value);
+}
+
+function encodeExecutionReport(b: flatbuffers.Builder, e: ExecutionReportData): number {
+  const cl = str(b, e.clOrdId);
+  const orig = str(b, e.origClOrdId);
+  const execId = str(b, e.execId);
+  const text = str(b, e.text);
+  const venueExecId = str(b, e.venueExecId);
+  ExecutionReport.startExecutionReport(b);
+  addI64(b, 0, e.orderId);
+  if (cl !== 0) ExecutionReport.addClOrdId(b, cl);
+  if (orig !== 0) ExecutionReport.addOrigClOrdId(b, orig);
+  if (execId !== 0) ExecutionReport.addExecId(b, execId);
+  ExecutionReport.addExecType(b, e.execType);
+  ExecutionReport.addOrdStatus(b, e.ordStatus);
+  ExecutionReport.addAccountId(b, e.accountId);
+  ExecutionReport.addInstrumentId(b, e.instrumentId);
+  ExecutionReport.addSide(b, e.side);
+  ExecutionReport.addOrdType(b, e.ordType);
+  ExecutionReport.addTimeInForce(b, e.timeInForce);
+  addI64(b, 11, e.orderQty);
+  addI64(b, 12, e.price);
+  addI64(b, 13, e.stopPx);
+  addI64(b, 14, e.lastQty);
+  addI64(b, 15, e.lastPx);
+  addI64(b, 16, e.cumQty);
+  addI64(b, 17, e.leavesQty);
+  addI64(b, 18, e.avgPx);
+  ExecutionReport.addOrdRejReason(b, e.ordRejReason);
+  if (text !== 0) ExecutionReport.addText(b, text);
+  addI64(b, 21, e.parentOrderId);
+  ExecutionReport.addVenueId(b, e.venueId);
+  ExecutionReport.addWorkflowState(b, e.workflowState);
+  addI64(b, 24, e.transactTimeUs);
+  if (venueExecId !== 0) ExecutionReport.addVenueExecId(b, venueExecId);
+  return ExecutionReport.endExecutionReport(b);
+}
+
+function encodeCancelReject(b: flatbuffers.Builder, e: OrderCancelRejectData): number {
+  const cl = str(b, e.clOrdId);
+  const orig = str(b, e.origClOrdId);
+  const text = str(b, e.text);
+  OrderCancelReject.startOrderCancelReject(b);
+  addI64(b, 0, e.orderId);
+  if (cl !== 0) OrderCancelReject.addClOrdId(b, cl);
+  if (orig !== 0) OrderCancelReject.addOrigClOrdId(b, orig);
+  OrderCancelReject.addOrdStatus(b, e.ordStatus);
+  OrderCancelReject.addCxlRejResponseTo(b, e.cxlRejResponseTo);
+  OrderCancelReject.addCxlRejReason(b, e.cxlRejReason);
+  OrderCancelReject.addRejectCode(b, e.rejectCode);
+  if (text !== 0) OrderCancelReject.addText(b, text);
+  addI64(b, 8, e.transactTimeUs);
+  return OrderCancelReject.endOrderCancelReject(b);
+}
+
+function encodeEvent(b: flatbuffers.Builder, e: EventData): { type: Event; offset: number } {
+  switch (e.kind) {
+    case 'execution_report': return { type: Event.ExecutionReport, offset: encodeExecutionReport(b, e) };
+    case 'cancel_reject': return { type: Event.OrderCancelReject, offset: encodeCancelReject(b, e) };
+    case 'command_reject': return { type: Event.CommandReject, offset: CommandReject.createCommandReject(b, e.rejectCode, str(b, e.text)) };
+    case 'accepted': return { type: Event.CommandAccepted, offset: CommandAccepted.createCommandAccepted(b, e.commandType) };
+    case 'venue_request': throw new Error('invariant: venue requests are internal and never sent to clients');
+  }
+}
+
+/** Encodes one result (typically a client's filtered share of a core result) into `b`. */
+export function encodeCommandResult(b: flatbuffers.Builder, result: CommandResultData): number {
+  const encoded = result.events.map((e) => encodeEvent(b, e));
+  const types = CommandResult.createEventsTypeVector(b, encoded.map((e) => e.type));
+  const events = CommandResult.createEventsVector(b, encoded.map((e) => e.offset));
+  CommandResult.startCommandResult(b);
+  addI64(b, 0, result.seq);
+  addI64(b, 1, result.requestId);
+  CommandResult.addUserId(b, result.userId);
+  CommandResult.addSessionId(b, result.sessionId);
+  CommandResult.addEventsType(b, types);
+  CommandResult.addEvents(b, events);
+  return CommandResult.endCommandResult(b);
 }

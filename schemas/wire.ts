@@ -9,7 +9,8 @@
 import * as flatbuffers from 'flatbuffers';
 
 export const FILE_IDENTIFIER = 'OMS1';
-const ID_BYTES = [0x4f, 0x4d, 0x53, 0x31];
+/** Identifier of the WebSocket session protocol (schemas/session.fbs). */
+export const SESSION_FILE_IDENTIFIER = 'OMSS';
 const TWO_POW_32 = 4294967296;
 /** High word bound of a safe integer: |x| < 2^53 means |hi| < 2^21. */
 const SAFE_HI_MAX = 0x1fffff;
@@ -177,13 +178,20 @@ function decodeUtf8Slow(bytes: Uint8Array, start: number, length: number): strin
 }
 
 /** Checks the frame header: minimum size and file identifier. Returns the root table position. */
-export function rootPosition(bb: flatbuffers.ByteBuffer): number {
+export function rootPosition(bb: flatbuffers.ByteBuffer, identifier: string = FILE_IDENTIFIER): number {
   const bytes = bb.bytes();
   if (bytes.length < 12) throw new WireError('malformed', `frame of ${bytes.length} bytes is too short`);
-  for (let i = 0; i < 4; i++) {
-    if (bytes[4 + i] !== ID_BYTES[i]) throw new WireError('malformed', 'wrong file identifier (expected OMS1)');
-  }
+  if (!hasIdentifier(bytes, identifier)) throw new WireError('malformed', `wrong file identifier (expected ${identifier})`);
   return bb.readUint32(0);
+}
+
+/** Whether a frame carries the 4-character file identifier at bytes 4..7. */
+export function hasIdentifier(bytes: Uint8Array, identifier: string): boolean {
+  if (bytes.length < 8) return false;
+  for (let i = 0; i < 4; i++) {
+    if (bytes[4 + i] !== identifier.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 /** Adds an int64 field from a safe-integer number without going through bigint. */

@@ -10,3 +10,6 @@ mkdir -p "$out"
 # --ts-flat-files: one self-contained module per schema whose only import is 'flatbuffers', so it loads
 # under plain Node ESM (the per-type files flatc writes otherwise import each other without extensions).
 flatc --ts --ts-flat-files -o "$out" schemas/oms.fbs
+flatc --ts --ts-flat-files -I schemas -o "$out" schemas/session.fbs
+# session.fbs includes oms.fbs, and flatc imports it without an extension; Node ESM needs '.js'.
+sed -i "s#from './oms_generated';#from './oms_generated.js';#" "$out/session_generated.ts"

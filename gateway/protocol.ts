@@ -1,0 +1,160 @@
+// The WebSocket session protocol (schemas/session.fbs) as plain data: what the gateway reads from clients
+// (hostile bytes, checked with the same bounds-checked reader as commands) and what it sends them; the
+// client side (gateway/client.ts) uses the mirror functions.
+
+import * as flatbuffers from 'flatbuffers';
+import { RejectCode } from '../schemas/generated/oms_generated.js';
+import {
+  CancelOnDisconnect, Heartbeat, Reports, Resume, ServerBody, ServerMessage, SessionRequest, SessionRequestBody,
+  SessionStatus, SessionStatusCode, Subscribe, SubscriptionScope,
+} from '../schemas/generated/session_generated.js';
+import type { CommandResultData } from '../schemas/results.js';
+import { encodeCommandResult, readCommandResult } from '../schemas/results.js';
+import { addI64, FILE_IDENTIFIER, hasIdentifier, rootPosition, SESSION_FILE_IDENTIFIER, TableReader, WireError } from '../schemas/wire.js';
+
+export { SessionStatusCode, SubscriptionScope };
+
+export type SessionRequestData =
+  | { kind: 'subscribe'; requestId: number; scope: SubscriptionScope; accountId: number }
+  | { kind: 'resume'; requestId: number; afterSeq: number }
+  | { kind: 'heartbeat'; requestId: number; timeUs: number }
+  | { kind: 'cancel_on_disconnect'; requestId: number; enabled: boolean };
+
+export interface SessionStatusData {
+  code: SessionStatusCode;
+  requestId: number;
+  userId: number;
+  sessionId: number;
+  lastSeq: number;
+  rejectCode: RejectCode;
+  text: string;
+}
+
+export type ServerMessageData =
+  | { kind: 'reports'; results: CommandResultData[] }
+  | { kind: 'status'; status: SessionStatusData }
+  | { kind: 'heartbeat'; timeUs: number };
+
+/** What a client frame is, from its file identifier alone (the body is checked by its own decoder). */
+export function classifyFrame(bytes: Uint8Array): 'command' | 'session' | 'unknown' {
+  if (hasIdentifier(bytes, FILE_IDENTIFIER)) return 'command';
+  if (hasIdentifier(bytes, SESSION_FILE_IDENTIFIER)) return 'session';
+  return 'unknown';
+}
+
+// ---- server side: read requests, write messages -------------------------------------------------------------
+
+const REQUEST_FIELDS = 3;
+const BODY_FIELDS: Record<number, number> = {
+  [SessionRequestBody.Subscribe]: 2, [SessionRequestBody.Resume]: 1, [SessionRequestBody.Heartbeat]: 1,
+  [SessionRequestBody.CancelOnDisconnect]: 1,
+};
+
+export class SessionRequestDecoder {
+  private readonly request = new TableReader();
+  private readonly body = new TableReader();
+
+  /** Throws WireError (malformed / unknown_field / out_of_range) on anything but a well-formed request. */
+  decode(bytes: Uint8Array): SessionRequestData {
+    const bb = new flatbuffers.ByteBuffer(bytes);
+    const request = this.request.init(bb, rootPosition(bb, SESSION_FILE_IDENTIFIER), REQUEST_FIELDS);
+    const requestId = request.u64(0);
+    const type = request.u8(1);
+    const fields = BODY_FIELDS[type];
+    const at = request.ref(2);
+    if (fields === undefined || at === 0) throw new WireError('malformed', `unknown session request type ${type}`);
+    const body = this.body.init(bb, at, fields);
+    switch (type) {
+      case SessionRequestBody.Subscribe: {
+        const scope = body.u8(0);
+        if (scope !== SubscriptionScope.OwnOrders && scope !== SubscriptionScope.Account) {
+          throw new WireError('out_of_range', `subscription scope ${scope}`);
+        }
+        return { kind: 'subscribe', requestId, scope, accountId: body.u32(1) };
+      }
+      case SessionRequestBody.Resume: return { kind: 'resume', requestId, afterSeq: body.u64(0) };
+      case SessionRequestBody.Heartbeat: return { kind: 'heartbeat', requestId, timeUs: body.i64(0) };
+      default: return { kind: 'cancel_on_disconnect', requestId, enabled: body.bool(0) };
+    }
+  }
+}
+
+function finish(b: flatbuffers.Builder, bodyType: ServerBody, body: number): Uint8Array {
+  ServerMessage.startServerMessage(b);
+  ServerMessage.addBodyType(b, bodyType);
+  ServerMessage.addBody(b, body);
+  b.finish(ServerMessage.endServerMessage(b), SESSION_FILE_IDENTIFIER);
+  return b.asUint8Array().slice();
+}
+
+export function encodeReports(b: flatbuffers.Builder, results: readonly CommandResultData[]): Uint8Array {
+  b.clear();
+  const offsets = results.map((r) => encodeCommandResult(b, r));
+  const vector = Reports.createResultsVector(b, offsets);
+  return finish(b, ServerBody.Reports, Reports.createReports(b, vector));
+}
+
+export function encodeStatus(b: flatbuffers.Builder, s: SessionStatusData): Uint8Array {
+  b.clear();
+  const text = s.text.length > 0 ? b.createString(s.text) : 0;
+  SessionStatus.startSessionStatus(b);
+  SessionStatus.addCode(b, s.code);
+  addI64(b, 1, s.requestId);
+  SessionStatus.addUserId(b, s.userId);
+  SessionStatus.addSessionId(b, s.sessionId);
+  addI64(b, 4, s.lastSeq);
+  SessionStatus.addRejectCode(b, s.rejectCode);
+  if (text !== 0) SessionStatus.addText(b, text);
+  return finish(b, ServerBody.SessionStatus, SessionStatus.endSessionStatus(b));
+}
+
+export function encodeHeartbeat(b: flatbuffers.Builder, timeUs: number): Uint8Array {
+  b.clear();
+  Heartbeat.startHeartbeat(b);
+  addI64(b, 0, timeUs);
+  return finish(b, ServerBody.Heartbeat, Heartbeat.endHeartbeat(b));
+}
+
+// ---- client side: write requests, read messages -------------------------------------------------------------
+
+export function encodeSessionRequest(b: flatbuffers.Builder, r: SessionRequestData): Uint8Array {
+  b.clear();
+  let type: SessionRequestBody;
+  let body: number;
+  switch (r.kind) {
+    case 'subscribe': type = SessionRequestBody.Subscribe; body = Subscribe.createSubscribe(b, r.scope, r.accountId); break;
+    case 'resume': type = SessionRequestBody.Resume; Resume.startResume(b); addI64(b, 0, r.afterSeq); body = Resume.endResume(b); break;
+    case 'heartbeat': type = SessionRequestBody.Heartbeat; Heartbeat.startHeartbeat(b); addI64(b, 0, r.timeUs); body = Heartbeat.endHeartbeat(b); break;
+    case 'cancel_on_disconnect': type = SessionRequestBody.CancelOnDisconnect; body = CancelOnDisconnect.createCancelOnDisconnect(b, r.enabled); break;
+  }
+  SessionRequest.startSessionRequest(b);
+  addI64(b, 0, r.requestId);
+  SessionRequest.addBodyType(b, type);
+  SessionRequest.addBody(b, body);
+  b.finish(SessionRequest.endSessionRequest(b), SESSION_FILE_IDENTIFIER);
+  return b.asUint8Array().slice();
+}
+
+/** Reads a server message (trusted: it comes from our gateway). */
+export function decodeServerMessage(bytes: Uint8Array): ServerMessageData {
+  const message = ServerMessage.getRootAsServerMessage(new flatbuffers.ByteBuffer(bytes));
+  switch (message.bodyType()) {
+    case ServerBody.Reports: {
+      const reports = message.body(new Reports()) as Reports;
+      const results: CommandResultData[] = [];
+      for (let i = 0; i < reports.resultsLength(); i++) results.push(readCommandResult(reports.results(i)!));
+      return { kind: 'reports', results };
+    }
+    case ServerBody.SessionStatus: {
+      const s = message.body(new SessionStatus()) as SessionStatus;
+      return {
+        kind: 'status', status: {
+          code: s.code(), requestId: Number(s.requestId()), userId: s.userId(), sessionId: s.sessionId(),
+          lastSeq: Number(s.lastSeq()), rejectCode: s.rejectCode(), text: s.text() ?? '',
+        },
+      };
+    }
+    case ServerBody.Heartbeat: return { kind: 'heartbeat', timeUs: Number((message.body(new Heartbeat()) as Heartbeat).timeUs()) };
+    default: throw new Error(`unknown server message type ${message.bodyType()}`);
+  }
+}
