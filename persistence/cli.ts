@@ -5,6 +5,7 @@ import { createWriteStream, realpathSync, writeFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatScaled, MONEY_SCALE_DIGITS } from '../core/fixed.js';
 import { unrealisedPnl } from '../core/risk.js';
@@ -14,10 +15,11 @@ import { Journal } from './journal.js';
 import { recover } from './recovery.js';
 import type { RecoveryReport } from './recovery.js';
 
-export const DATA_DIR_DEFAULT = 'data/journal';
+/** The data root, as in the service's configuration (data.dir); the journal lives in <root>/journal. */
+export const DATA_DIR_DEFAULT = 'data';
 
 const USAGE = `oms <command> [--data DIR]
-  start                         run the OMS (core + journal) on embedded defaults
+  start [--config FILE]         run the OMS (same as npm start)
   inspect                       journal counts, sequence and time ranges, snapshots
   history CLORDID               every command and result of one order (who, when, what)
   verify                        replay from scratch; compare state hashes with every snapshot
@@ -26,7 +28,7 @@ const USAGE = `oms <command> [--data DIR]
   snapshot                      recover and store a snapshot at the last sequence number
   export [--from N] [--to M] [--out FILE]
                                 journal as JSON lines (decoded commands)
-Options: --data DIR (default ${DATA_DIR_DEFAULT}, env OMS_DATA_DIR)`;
+Options: --data DIR, the data root; the journal is DIR/journal (default ${DATA_DIR_DEFAULT}, env OMS_DATA_DIR)`;
 
 function progress(label: string): (seq: number, last: number) => void {
   if (!process.stderr.isTTY) return () => {};
@@ -130,6 +132,11 @@ function timeUsOf(iso: string): number {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'start') {
+    // The service has its own options (--config, OMS_* variables): hand them over untouched.
+    const { runService } = await import('../gateway/main.js');
+    return runService(argv.slice(1), process.env);
+  }
   const { values, positionals } = parseArgs({
     args: argv, allowPositionals: true,
     options: {
@@ -148,11 +155,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`unknown command ${command}\n${USAGE}\n`);
     return 2;
   }
-  const path = values.data ?? process.env.OMS_DATA_DIR ?? DATA_DIR_DEFAULT;
-  if (command === 'start') {
-    const { runService } = await import('../gateway/main.js');
-    return runService({ journal_path: path });
-  }
+  const path = join(values.data ?? process.env.OMS_DATA_DIR ?? DATA_DIR_DEFAULT, 'journal');
   const writes = command === 'snapshot';
   const journal = Journal.open({ path, readOnly: !writes });
   try {

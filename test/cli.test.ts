@@ -69,7 +69,7 @@ function asArray(value: unknown): unknown[] {
 }
 
 function withJournal<T>(use: (journal: Journal) => T): Promise<T> {
-  const journal = Journal.open({ path: data, readOnly: true });
+  const journal = Journal.open({ path: join(data, 'journal'), readOnly: true });
   return (async () => {
     try {
       return use(journal);
@@ -96,7 +96,7 @@ interface Built {
 let built: Built;
 
 async function buildJournal(): Promise<Built> {
-  const host = await CoreHost.start({ journal_path: data, batch_frames_max: 64 });
+  const host = await CoreHost.start({ journal_path: join(data, 'journal'), batch_frames_max: 64 });
   const builder = new flatbuffers.Builder(1024);
   const sent: Built['sent'] = [];
   let requestId = 0;
@@ -331,7 +331,7 @@ describe('oms CLI on a real journal', () => {
     // A well-formed snapshot (its bytes hash to its recorded hash) filed under the wrong seq: only a replay
     // from scratch compared at that seq can tell.
     const badSeq = built.snapshotSeq + 2;
-    const journal = Journal.open({ path: data });
+    const journal = Journal.open({ path: join(data, 'journal') });
     try {
       const { core } = recover(journal, { to_seq: badSeq - 1, from_scratch: true });
       const bytes = core.snapshot();

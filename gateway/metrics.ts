@@ -1,0 +1,31 @@
+// Prometheus metrics of the gateway (prom-client). Names carry base units; labels never carry order,
+// account or user ids (unbounded cardinality), only small closed sets such as reject reasons.
+
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Sub-millisecond buckets: the order path is measured in microseconds. */
+const LATENCY_BUCKETS_SECONDS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly connections = new Gauge({ name: 'oms_ws_connections', help: 'Open WebSocket connections', registers: [this.registry] });
+  readonly connectionsTotal = new Counter({ name: 'oms_ws_connections_total', help: 'WebSocket connections accepted', registers: [this.registry] });
+  readonly upgradesRefused = new Counter({ name: 'oms_ws_upgrades_refused_total', help: 'WebSocket upgrades refused', labelNames: ['reason'] as const, registers: [this.registry] });
+  readonly messagesIn = new Counter({ name: 'oms_ws_messages_received_total', help: 'WebSocket messages received', registers: [this.registry] });
+  readonly bytesIn = new Counter({ name: 'oms_ws_received_bytes_total', help: 'WebSocket bytes received', registers: [this.registry] });
+  readonly messagesOut = new Counter({ name: 'oms_ws_messages_sent_total', help: 'WebSocket messages sent', registers: [this.registry] });
+  readonly bytesOut = new Counter({ name: 'oms_ws_sent_bytes_total', help: 'WebSocket bytes sent', registers: [this.registry] });
+  readonly backpressureDrops = new Counter({ name: 'oms_ws_backpressure_drops_total', help: 'Messages dropped, and their slow consumers closed, at the backpressure limit', registers: [this.registry] });
+  readonly rateLimited = new Counter({ name: 'oms_ws_rate_limited_total', help: 'Messages refused over the per-connection rate limit', registers: [this.registry] });
+  readonly rejects = new Counter({ name: 'oms_rejects_total', help: 'Commands refused, by reject code name', labelNames: ['reason'] as const, registers: [this.registry] });
+  readonly commands = new Counter({ name: 'oms_commands_total', help: 'Commands journaled, by type', labelNames: ['type'] as const, registers: [this.registry] });
+  readonly commandLatency = new Histogram({
+    name: 'oms_command_latency_seconds', help: 'From a command reaching the gateway to its durable result', buckets: LATENCY_BUCKETS_SECONDS, registers: [this.registry],
+  });
+  readonly openOrders = new Gauge({ name: 'oms_open_orders', help: 'Working orders (replica)', registers: [this.registry] });
+  readonly lastSeq = new Gauge({ name: 'oms_journal_last_seq', help: 'Last journaled sequence number', registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+}

@@ -1,0 +1,322 @@
+// The uWebSockets.js app: WebSocket order entry and the operational HTTP endpoints. Everything here runs on
+// the main thread; the core runs in its worker behind CoreHost.
+//
+// A client frame is copied (uWS reuses the buffer after the callback), checked with the core's own decoder
+// (so garbage never reaches the core or the journal), and re-encoded with the session's user, session id
+// and the gateway's clock: identity comes from the token, never from the client's bytes.
+
+import * as flatbuffers from 'flatbuffers';
+import { Command, RejectCode, Role } from '../schemas/generated/oms_generated.js';
+import type { CommandBody } from '../schemas/commands.js';
+import { encodeCommandCopy } from '../schemas/commands.js';
+import type { CommandResultData } from '../schemas/results.js';
+import { CommandDecoder, DecodeError } from '../core/decode.js';
+import type { Config } from './config.js';
+import type { GatewayMetrics } from './metrics.js';
+import {
+  classifyFrame, encodeHeartbeat, encodeReports, encodeStatus, SessionRequestDecoder, SessionStatusCode, SubscriptionScope,
+} from './protocol.js';
+import type { SessionRequestData } from './protocol.js';
+import type { ReportRouter, SessionView } from './router.js';
+import type { HttpResponse, TemplatedApp, UwsModule, WebSocket, us_listen_socket } from './uws.js';
+
+export const WS_PATH = '/v1/ws';
+export const WS_SUBPROTOCOL = 'oms.v1';
+const TOKEN_SUBPROTOCOL_PREFIX = 'token.';
+/** Reports replayed in one resume; a client further behind resyncs over HTTP. */
+export const RESUME_RESULTS_MAX = 100_000;
+/** Working orders cancelled for one session when it disconnects with cancel-on-disconnect on. */
+export const CANCEL_ON_DISCONNECT_ORDERS_MAX = 10_000;
+
+interface SessionData {
+  userId: number;
+  sessionId: number;
+}
+
+class Session implements SessionView {
+  ownOrders = true;
+  readonly accounts = new Set<number>();
+  cancelOnDisconnect = false;
+  closed = false;
+  rateWindowSecond = 0;
+  rateWindowCount = 0;
+  constructor(readonly sessionId: number, readonly userId: number, readonly ws: WebSocket<SessionData>) {}
+}
+
+/** What the server needs from the service around it. */
+export interface GatewayDeps {
+  config: Config;
+  router: ReportRouter;
+  metrics: GatewayMetrics;
+  /** Token -> user id, from the configuration. */
+  tokens: ReadonlyMap<string, number>;
+  userExists(userId: number): boolean;
+  userRole(userId: number): Role | undefined;
+  lastSeq(): number;
+  nowUs(): number;
+  /** Submits a stamped frame; resolves with its durable result (already applied to the replica and routed). */
+  submit(frame: Uint8Array): Promise<CommandResultData>;
+  /** Working orders a user entered through `sessionId`, for cancel-on-disconnect. */
+  openOrdersOfSession(sessionId: number): Array<{ clOrdId: string; accountId: number }>;
+  ready(): boolean;
+}
+
+export class Gateway {
+  private readonly sessions = new Map<number, Session>();
+  private nextSessionId = 1;
+  private readonly builder = new flatbuffers.Builder(4096);
+  private readonly decoder: CommandDecoder;
+  private readonly sessionDecoder = new SessionRequestDecoder();
+  private listenSocket: us_listen_socket | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private codSerial = 0;
+  port = 0;
+
+  constructor(private readonly uws: UwsModule, private readonly deps: GatewayDeps) {
+    this.decoder = new CommandDecoder({ frame_bytes_max: deps.config.gateway.max_payload_bytes, id_bytes_max: 64, text_bytes_max: 256, entitlements_max: 4096 });
+  }
+
+  listen(app: TemplatedApp = this.uws.App()): Promise<number> {
+    this.mount(app);
+    return new Promise((resolve, reject) => {
+      app.listen(this.deps.config.gateway.host, this.deps.config.gateway.port, (socket) => {
+        if (!socket) {
+          reject(new Error(`cannot listen on ${this.deps.config.gateway.host}:${this.deps.config.gateway.port}`));
+          return;
+        }
+        this.listenSocket = socket;
+        this.port = this.uws.us_socket_local_port(socket);
+        this.heartbeatTimer = setInterval(() => this.heartbeatAll(), this.deps.config.gateway.heartbeat_interval_ms);
+        resolve(this.port);
+      });
+    });
+  }
+
+  /** Stops intake: no new connections, open sockets closed (cancel-on-disconnect still runs). */
+  stopIntake(): void {
+    if (this.heartbeatTimer !== null) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = null;
+    if (this.listenSocket !== null) this.uws.us_listen_socket_close(this.listenSocket);
+    this.listenSocket = null;
+    for (const session of [...this.sessions.values()]) if (!session.closed) session.ws.end(1001, 'server shutting down');
+  }
+
+  sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  private mount(app: TemplatedApp): void {
+    const g = this.deps.config.gateway;
+    app.ws<SessionData>(WS_PATH, {
+      maxPayloadLength: g.max_payload_bytes,
+      maxBackpressure: g.max_backpressure_bytes,
+      closeOnBackpressureLimit: 1,
+      idleTimeout: g.idle_timeout_s,
+      sendPingsAutomatically: true,
+      upgrade: (res, req, context) => this.upgrade(res, req.getHeader('authorization'), req.getHeader('sec-websocket-protocol'),
+        req.getHeader('origin'), req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-extensions'), context),
+      open: (ws) => this.open(ws),
+      message: (ws, message, isBinary) => this.message(ws, message, isBinary),
+      close: (ws) => this.close(ws),
+    });
+    app.get('/health', (res) => { res.writeHeader('content-type', 'application/json').end('{"status":"ok"}'); });
+    app.get('/ready', (res) => {
+      const ready = this.deps.ready();
+      res.writeStatus(ready ? '200 OK' : '503 Service Unavailable').writeHeader('content-type', 'application/json')
+        .end(JSON.stringify({ ready, last_seq: this.deps.lastSeq() }));
+    });
+    app.get('/metrics', (res) => this.metricsEndpoint(res));
+  }
+
+  private metricsEndpoint(res: HttpResponse): void {
+    let aborted = false;
+    res.onAborted(() => { aborted = true; });
+    this.deps.metrics.registry.metrics().then((text) => {
+      if (aborted) return;
+      res.cork(() => res.writeHeader('content-type', this.deps.metrics.registry.contentType).end(text));
+    }, () => {
+      if (!aborted) res.cork(() => res.writeStatus('500 Internal Server Error').end());
+    });
+  }
+
+  // ---- connection lifecycle ---------------------------------------------------------------------------------
+
+  private upgrade(res: HttpResponse, authorization: string, protocols: string, origin: string, key: string, extensions: string, context: unknown): void {
+    const offered = protocols.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
+    const token = authorization.startsWith('Bearer ') ? authorization.slice(7).trim()
+      : offered.find((p) => p.startsWith(TOKEN_SUBPROTOCOL_PREFIX))?.slice(TOKEN_SUBPROTOCOL_PREFIX.length) ?? '';
+    const userId = this.deps.tokens.get(token);
+    if (userId === undefined || !this.deps.userExists(userId)) {
+      this.deps.metrics.upgradesRefused.inc({ reason: 'unauthenticated' });
+      res.writeStatus('401 Unauthorized').writeHeader('content-type', 'application/json').end('{"error":"missing or unknown token"}');
+      return;
+    }
+    if (origin.length > 0 && !this.deps.config.gateway.origins_allowed.includes(origin)) {
+      this.deps.metrics.upgradesRefused.inc({ reason: 'origin' });
+      res.writeStatus('403 Forbidden').writeHeader('content-type', 'application/json').end('{"error":"origin not allowed"}');
+      return;
+    }
+    const sessionId = this.nextSessionId++;
+    const protocol = offered.length > 0 ? WS_SUBPROTOCOL : '';
+    res.upgrade<SessionData>({ userId, sessionId }, key, protocol, extensions, context as Parameters<HttpResponse['upgrade']>[4]);
+  }
+
+  private open(ws: WebSocket<SessionData>): void {
+    const { userId, sessionId } = ws.getUserData();
+    const session = new Session(sessionId, userId, ws);
+    this.sessions.set(sessionId, session);
+    this.deps.metrics.connections.inc();
+    this.deps.metrics.connectionsTotal.inc();
+    this.status(session, SessionStatusCode.LoggedOn, 0, RejectCode.None, '');
+  }
+
+  private close(ws: WebSocket<SessionData>): void {
+    const session = this.sessions.get(ws.getUserData().sessionId);
+    if (session === undefined) return;
+    session.closed = true;
+    this.sessions.delete(session.sessionId);
+    this.deps.metrics.connections.dec();
+    if (session.cancelOnDisconnect) this.cancelSessionOrders(session);
+  }
+
+  private cancelSessionOrders(session: Session): void {
+    const orders = this.deps.openOrdersOfSession(session.sessionId).slice(0, CANCEL_ON_DISCONNECT_ORDERS_MAX);
+    for (const order of orders) {
+      this.codSerial += 1;
+      const command: CommandBody = { type: Command.CancelOrder, clOrdId: `COD-${session.sessionId}-${this.codSerial}`, origClOrdId: order.clOrdId, accountId: order.accountId };
+      const frame = encodeCommandCopy(this.builder, { requestId: 0, timeUs: this.deps.nowUs(), userId: session.userId, sessionId: session.sessionId, command });
+      this.deps.submit(frame).catch(() => { /* the core refused or stopped: the order stays working, visible in the blotter */ });
+    }
+  }
+
+  // ---- messages ---------------------------------------------------------------------------------------------
+
+  private message(ws: WebSocket<SessionData>, message: ArrayBuffer, isBinary: boolean): void {
+    const session = this.sessions.get(ws.getUserData().sessionId);
+    if (session === undefined) return;
+    this.deps.metrics.messagesIn.inc();
+    this.deps.metrics.bytesIn.inc(message.byteLength);
+    if (!this.withinRate(session)) {
+      this.deps.metrics.rateLimited.inc();
+      this.rejectFrame(session, 0, RejectCode.RateLimited, `over ${this.deps.config.gateway.messages_per_second_max} messages per second`);
+      return;
+    }
+    // uWS reuses the buffer once this callback returns: copy before anything asynchronous sees it.
+    const bytes = new Uint8Array(message.slice(0));
+    const kind = isBinary ? classifyFrame(bytes) : 'unknown';
+    if (kind === 'command') this.command(session, bytes);
+    else if (kind === 'session') this.sessionRequest(session, bytes);
+    else this.rejectFrame(session, 0, RejectCode.MalformedFrame, 'expected a binary CommandEnvelope (OMS1) or SessionRequest (OMSS)');
+  }
+
+  private withinRate(session: Session): boolean {
+    const second = Math.floor(Date.now() / 1000);
+    if (session.rateWindowSecond !== second) {
+      session.rateWindowSecond = second;
+      session.rateWindowCount = 0;
+    }
+    session.rateWindowCount += 1;
+    return session.rateWindowCount <= this.deps.config.gateway.messages_per_second_max;
+  }
+
+  private command(session: Session, bytes: Uint8Array): void {
+    let body: CommandBody;
+    try {
+      body = this.decoder.decode(bytes);
+    } catch (error) {
+      const code = error instanceof DecodeError ? error.code : RejectCode.MalformedFrame;
+      this.rejectFrame(session, this.decoder.header.requestId, code, error instanceof Error ? error.message : 'undecodable frame');
+      return;
+    }
+    const requestId = this.decoder.header.requestId;
+    const frame = encodeCommandCopy(this.builder, { requestId, timeUs: this.deps.nowUs(), userId: session.userId, sessionId: session.sessionId, command: body });
+    this.deps.submit(frame).catch((error: unknown) => {
+      this.rejectFrame(session, requestId, RejectCode.RateLimited, `core unavailable: ${error instanceof Error ? error.message : String(error)}`);
+    });
+  }
+
+  private sessionRequest(session: Session, bytes: Uint8Array): void {
+    let request: SessionRequestData;
+    try {
+      request = this.sessionDecoder.decode(bytes);
+    } catch (error) {
+      this.status(session, SessionStatusCode.Error, 0, RejectCode.MalformedFrame, error instanceof Error ? error.message : 'undecodable request');
+      return;
+    }
+    switch (request.kind) {
+      case 'subscribe': return this.subscribe(session, request);
+      case 'resume': return this.resume(session, request.requestId, request.afterSeq);
+      case 'heartbeat': return this.sendTo(session, encodeHeartbeat(this.builder, request.timeUs));
+      case 'cancel_on_disconnect':
+        session.cancelOnDisconnect = request.enabled;
+        return this.status(session, SessionStatusCode.Subscribed, request.requestId, RejectCode.None, `cancel-on-disconnect ${request.enabled ? 'on' : 'off'}`);
+    }
+  }
+
+  private subscribe(session: Session, request: Extract<SessionRequestData, { kind: 'subscribe' }>): void {
+    if (request.scope === SubscriptionScope.OwnOrders) {
+      session.ownOrders = true;
+    } else if (!this.deps.router.entitled(session.userId, request.accountId)) {
+      this.status(session, SessionStatusCode.Error, request.requestId, RejectCode.NotEntitled, `not entitled to account ${request.accountId}`);
+      return;
+    } else {
+      session.accounts.add(request.accountId);
+    }
+    this.status(session, SessionStatusCode.Subscribed, request.requestId, RejectCode.None, '');
+  }
+
+  private resume(session: Session, requestId: number, afterSeq: number): void {
+    const results = this.deps.router.resume(session, afterSeq, RESUME_RESULTS_MAX);
+    if (results === null) {
+      this.status(session, SessionStatusCode.ResumeTooOld, requestId, RejectCode.Other, `seq ${afterSeq} is older than the retransmission window (${this.deps.router.oldestResumableSeq()})`);
+      return;
+    }
+    // Everything after afterSeq, including results this connection may already have had live: the client
+    // orders by seq and drops seqs it delivered, which is exact whatever the interleaving.
+    for (let i = 0; i < results.length; i += 256) this.sendTo(session, encodeReports(this.builder, results.slice(i, i + 256)));
+    this.status(session, SessionStatusCode.ResumeComplete, requestId, RejectCode.None, `${results.length} results replayed`);
+  }
+
+  // ---- outbound ---------------------------------------------------------------------------------------------
+
+  /** Routes one durable result to every session that may see it (called in seq order by the service). */
+  route(result: CommandResultData): void {
+    for (const session of this.sessions.values()) {
+      const share = this.deps.router.shareFor(session, result, result.sessionId === session.sessionId && result.userId === session.userId);
+      if (share !== null) this.sendTo(session, encodeReports(this.builder, [share]));
+    }
+  }
+
+  private rejectFrame(session: Session, requestId: number, code: RejectCode, text: string): void {
+    this.deps.metrics.rejects.inc({ reason: RejectCode[code] ?? String(code) });
+    const result: CommandResultData = {
+      seq: 0, requestId, userId: session.userId, sessionId: session.sessionId,
+      events: [{ kind: 'command_reject', rejectCode: code, text }],
+    };
+    this.sendTo(session, encodeReports(this.builder, [result]));
+  }
+
+  private status(session: Session, code: SessionStatusCode, requestId: number, rejectCode: RejectCode, text: string): void {
+    this.sendTo(session, encodeStatus(this.builder, {
+      code, requestId, userId: session.userId, sessionId: session.sessionId, lastSeq: this.deps.lastSeq(), rejectCode, text,
+    }));
+  }
+
+  private heartbeatAll(): void {
+    const bytes = encodeHeartbeat(this.builder, this.deps.nowUs());
+    for (const session of this.sessions.values()) this.sendTo(session, bytes);
+  }
+
+  /** Sends outside uWS callbacks too (hence cork); a slow consumer is closed by uWS at its backpressure limit. */
+  private sendTo(session: Session, bytes: Uint8Array): void {
+    if (session.closed) return;
+    let status = 0;
+    session.ws.cork(() => { status = session.ws.send(bytes, true); });
+    if (status === 2) {
+      this.deps.metrics.backpressureDrops.inc();
+      return;
+    }
+    this.deps.metrics.messagesOut.inc();
+    this.deps.metrics.bytesOut.inc(bytes.length);
+  }
+}

@@ -1,0 +1,200 @@
+// The OMS service: core worker + journal, the gateway's read replica, the report router, the simulated
+// venue, the clock and the uWebSockets.js server, wired through ONE submit path. Every frame that reaches
+// the core goes through submit(), so the replica applies exactly the journaled frames, in seq order.
+
+import { join } from 'node:path';
+import * as flatbuffers from 'flatbuffers';
+import { Command, ExecType, RejectCode, TickKind } from '../schemas/generated/oms_generated.js';
+import type { CommandBody } from '../schemas/commands.js';
+import { encodeCommandCopy } from '../schemas/commands.js';
+import type { CommandResultData, VenueRequestData } from '../schemas/results.js';
+import { SYSTEM_USER_ID } from '../core/checks.js';
+import { CoreHost } from '../core/core-host.js';
+import { DEMO, demoReferenceData } from '../core/demo.js';
+import type { Config } from './config.js';
+import { usesDemoTokens } from './config.js';
+import { GatewayMetrics } from './metrics.js';
+import { Replica } from './replica.js';
+import { ReportRouter } from './router.js';
+import { Gateway } from './server.js';
+import { SimulatedVenue } from './sim-venue.js';
+import type { SimVenueCommand } from './sim-venue.js';
+import { loadUws } from './uws.js';
+
+/** Results kept for resumes after a reconnect (journal seqs); older resumes are told to resync. */
+export const RETRANSMISSION_RESULTS_MAX = 200_000;
+
+export interface ServiceHandle {
+  port: number;
+  host: CoreHost;
+  replica: Replica;
+  metrics: GatewayMetrics;
+  gateway: Gateway;
+  /** Graceful: stops intake, drains the core, flushes the journal, closes sockets. */
+  close(): Promise<void>;
+}
+
+export type Log = (fields: Record<string, unknown>) => void;
+
+export const jsonLog: Log = (fields) => {
+  process.stdout.write(JSON.stringify({ time: new Date().toISOString(), ...fields }) + '\n');
+};
+
+/** The gateway's clock: microseconds, never going backwards even if the wall clock does. */
+export class CommandClock {
+  private lastUs = 0;
+  nowUs(): number {
+    this.lastUs = Math.max(this.lastUs + 1, Date.now() * 1000);
+    return this.lastUs;
+  }
+}
+
+export async function startService(config: Config, log: Log = jsonLog): Promise<ServiceHandle> {
+  const { uws, detail } = loadUws({ allow_fallback: config.gateway.allow_uws_fallback });
+  log({ event: 'uws', detail });
+  if (usesDemoTokens(config)) log({ event: 'warning', text: 'demo API tokens are active: override auth.tokens outside development' });
+  const host = await CoreHost.start({
+    journal_path: join(config.data.dir, 'journal'), batch_frames_max: config.core.batch_frames_max,
+    queued_frames_max: config.core.queued_frames_max, snapshot_every_commands: config.core.snapshot_every_commands,
+  });
+  const r = host.recovery;
+  log({ event: 'recovered', snapshot_seq: r.snapshot_seq, replayed: r.replayed_count, last_seq: r.last_seq, state_hash: r.state_hash, ms: Math.round(r.duration_ms) });
+  const clock = new CommandClock();
+  const builder = new flatbuffers.Builder(1024);
+  const frameOf = (userId: number, command: CommandBody): Uint8Array =>
+    encodeCommandCopy(builder, { requestId: 0, timeUs: clock.nowUs(), userId, sessionId: 0, command });
+  if (r.last_seq === 0) {
+    for (const command of demoReferenceData()) await host.submit(frameOf(SYSTEM_USER_ID, command));
+    log({ event: 'bootstrapped', commands: demoReferenceData().length });
+  }
+  const service = new Service(config, host, await Replica.fromHost(host), clock, log);
+  await service.start(uws, frameOf);
+  return service.handle();
+}
+
+class Service {
+  readonly metrics = new GatewayMetrics();
+  readonly router: ReportRouter;
+  gateway!: Gateway;
+  private venue: SimulatedVenue | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private readyFlag = false;
+  /** Orders entered per session, for cancel-on-disconnect. */
+  private readonly sessionOrders = new Map<number, Set<number>>();
+
+  constructor(private readonly config: Config, readonly host: CoreHost, readonly replica: Replica,
+    private readonly clock: CommandClock, private readonly log: Log) {
+    this.router = new ReportRouter(replica, RETRANSMISSION_RESULTS_MAX);
+  }
+
+  async start(uws: ReturnType<typeof loadUws>['uws'], frameOf: (userId: number, command: CommandBody) => Uint8Array): Promise<void> {
+    const state = this.replica.core.state;
+    this.gateway = new Gateway(uws, {
+      config: this.config, router: this.router, metrics: this.metrics,
+      tokens: new Map(this.config.auth.tokens.map((t) => [t.token, t.user_id])),
+      userExists: (userId) => state.users.has(userId), userRole: (userId) => state.users.get(userId)?.role,
+      lastSeq: () => this.replica.lastSeq(), nowUs: () => this.clock.nowUs(),
+      submit: (frame) => this.submit(frame), openOrdersOfSession: (sessionId) => this.openOrdersOf(sessionId),
+      ready: () => this.readyFlag,
+    });
+    if (this.config.sim_venue.enabled) this.startVenue(frameOf);
+    this.timer = setInterval(() => {
+      this.submit(frameOf(SYSTEM_USER_ID, { type: Command.Tick, kind: TickKind.Timer })).catch((error: unknown) => this.log({ event: 'tick_failed', error: String(error) }));
+    }, this.config.core.tick_interval_ms);
+    const port = await this.gateway.listen();
+    this.readyFlag = true;
+    this.log({ event: 'listening', host: this.config.gateway.host, port, ws: `ws://${this.config.gateway.host}:${port}/v1/ws` });
+  }
+
+  private startVenue(frameOf: (userId: number, command: CommandBody) => Uint8Array): void {
+    const state = this.replica.core.state;
+    // A fresh ExecID prefix per start: the core remembers every venue ExecID, and the sim's counters restart.
+    const prefix = `SIM${Date.now().toString(36)}`;
+    const sink = (command: SimVenueCommand): void => {
+      this.submit(frameOf(DEMO.users.venue, command)).catch((error: unknown) => this.log({ event: 'venue_submit_failed', error: String(error) }));
+    };
+    this.venue = new SimulatedVenue({ seed: this.config.sim_venue.seed, venue_id: DEMO.venues.SIM, id_prefix: prefix }, sink,
+      (instrumentId) => state.instruments.get(instrumentId)?.markPx ?? 0);
+    // Orders the previous process left at the simulated venue died with it: say so, as a venue would.
+    let serial = 0;
+    for (const order of state.openOrders) {
+      if (order.venueId !== DEMO.venues.SIM) continue;
+      serial += 1;
+      sink({
+        type: Command.VenueExecReport, venueId: DEMO.venues.SIM, execId: `${prefix}-RESTART-${serial}`, clOrdId: order.clOrdId,
+        origClOrdId: '', execType: ExecType.Canceled, ordStatus: 0, lastQty: 0, lastPx: 0, leavesQty: 0, ordRejReason: 0xffff,
+        venueOrderId: '', text: 'simulated venue restarted',
+      });
+    }
+  }
+
+  /** The one way into the core. Resolves once the result is durable, applied to the replica and routed. */
+  submit(frame: Uint8Array): Promise<CommandResultData> {
+    const started = performance.now();
+    return this.host.submit(frame).then((result) => {
+      this.onResult(frame, result);
+      this.metrics.commandLatency.observe((performance.now() - started) / 1000);
+      return result;
+    });
+  }
+
+  private onResult(frame: Uint8Array, result: CommandResultData): void {
+    if (result.seq !== 0) {
+      this.replica.apply(result.seq, frame);
+      this.router.retain(result);
+      this.metrics.lastSeq.set(result.seq);
+    }
+    this.metrics.openOrders.set(this.replica.core.state.openOrders.size);
+    const venueRequests: VenueRequestData[] = [];
+    for (const event of result.events) {
+      if (event.kind === 'venue_request') venueRequests.push(event);
+      else if (event.kind === 'command_reject' || event.kind === 'cancel_reject') this.metrics.rejects.inc({ reason: RejectCode[event.rejectCode] ?? String(event.rejectCode) });
+      else if (event.kind === 'execution_report' && event.execType === ExecType.Rejected && event.orderId === 0) this.metrics.rejects.inc({ reason: RejectCode[event.ordRejReason] ?? String(event.ordRejReason) });
+      else if (event.kind === 'execution_report' && event.execType === ExecType.PendingNew && result.sessionId !== 0) this.rememberOrder(result.sessionId, event.orderId);
+    }
+    this.gateway.route(result);
+    for (const request of venueRequests) this.toVenue(request);
+  }
+
+  private rememberOrder(sessionId: number, orderId: number): void {
+    let orders = this.sessionOrders.get(sessionId);
+    if (orders === undefined) this.sessionOrders.set(sessionId, orders = new Set());
+    orders.add(orderId);
+  }
+
+  private openOrdersOf(sessionId: number): Array<{ clOrdId: string; accountId: number }> {
+    const ids = this.sessionOrders.get(sessionId) ?? new Set<number>();
+    this.sessionOrders.delete(sessionId);
+    const state = this.replica.core.state;
+    const open: Array<{ clOrdId: string; accountId: number }> = [];
+    for (const id of ids) {
+      const order = state.orders.get(id);
+      if (order !== undefined && state.openOrders.has(order) && order.pending === null) open.push({ clOrdId: order.clOrdId, accountId: order.accountId });
+    }
+    return open;
+  }
+
+  private toVenue(request: VenueRequestData): void {
+    if (this.venue !== null && request.venueId === DEMO.venues.SIM) {
+      this.venue.handle(request);
+      return;
+    }
+    this.log({ event: 'no_venue_session', venue_id: request.venueId, cl_ord_id: request.clOrdId });
+  }
+
+  handle(): ServiceHandle {
+    return {
+      port: this.gateway.port, host: this.host, replica: this.replica, metrics: this.metrics, gateway: this.gateway,
+      close: () => this.close(),
+    };
+  }
+
+  private async close(): Promise<void> {
+    this.readyFlag = false;
+    if (this.timer !== null) clearInterval(this.timer);
+    this.gateway.stopIntake();
+    this.venue?.close();
+    const lastSeq = await this.host.close();
+    this.log({ event: 'stopped', last_seq: lastSeq });
+  }
+}

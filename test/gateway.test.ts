@@ -1,0 +1,284 @@
+// The gateway end to end over real loopback sockets: the real service (core worker, LMDB journal on disk,
+// replica, simulated venue, uWebSockets.js) started per suite, clients speaking the binary protocol.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as flatbuffers from 'flatbuffers';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Command, ExecType, OrdStatus, OrdType, RejectCode, Side, TimeInForce } from '../schemas/generated/oms_generated.js';
+import type { CommandBody, NewOrderCmd } from '../schemas/commands.js';
+import { encodeCommandCopy } from '../schemas/commands.js';
+import type { CommandResultData, ExecutionReportData } from '../schemas/results.js';
+import { DEMO } from '../core/demo.js';
+import { stateHash } from '../core/state.js';
+import type { Config } from '../gateway/config.js';
+import { DEFAULT_CONFIG } from '../gateway/config.js';
+import type { ServerMessageData } from '../gateway/protocol.js';
+import { decodeServerMessage, encodeSessionRequest, SessionStatusCode, SubscriptionScope } from '../gateway/protocol.js';
+import type { ServiceHandle } from '../gateway/service.js';
+import { startService } from '../gateway/service.js';
+
+const quiet = (): void => {};
+
+function config(dir: string, overrides: { sim?: boolean; rate?: number } = {}): Config {
+  return {
+    ...DEFAULT_CONFIG,
+    data: { dir },
+    gateway: { ...DEFAULT_CONFIG.gateway, port: 0, messages_per_second_max: overrides.rate ?? 10_000, heartbeat_interval_ms: 1000 },
+    core: { ...DEFAULT_CONFIG.core, tick_interval_ms: 200 },
+    sim_venue: { ...DEFAULT_CONFIG.sim_venue, enabled: overrides.sim ?? true },
+  };
+}
+
+/** A raw protocol client: collects every server message, sends frames. */
+class Conn {
+  readonly messages: ServerMessageData[] = [];
+  private readonly builder = new flatbuffers.Builder(512);
+  private requestId = 0;
+  constructor(readonly ws: WebSocket) {
+    ws.on('message', (data: Buffer) => this.messages.push(decodeServerMessage(new Uint8Array(data))));
+  }
+
+  static open(port: number, token: string, how: 'header' | 'subprotocol' = 'header'): Promise<Conn> {
+    const url = `ws://127.0.0.1:${port}/v1/ws`;
+    const ws = how === 'header'
+      ? new WebSocket(url, { headers: { authorization: `Bearer ${token}` } })
+      : new WebSocket(url, ['oms.v1', `token.${token}`]);
+    const conn = new Conn(ws);
+    return new Promise((resolve, reject) => {
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+      ws.once('error', reject);
+      void conn.until((m) => m.kind === 'status' && m.status.code === SessionStatusCode.LoggedOn).then(() => resolve(conn), reject);
+    });
+  }
+
+  send(command: CommandBody): number {
+    this.requestId += 1;
+    this.ws.send(encodeCommandCopy(this.builder, { requestId: this.requestId, timeUs: 1, userId: 999, sessionId: 999, command }));
+    return this.requestId;
+  }
+
+  sendRaw(bytes: Uint8Array): void {
+    this.ws.send(bytes);
+  }
+
+  session(request: Parameters<typeof encodeSessionRequest>[1]): void {
+    this.ws.send(encodeSessionRequest(this.builder, request));
+  }
+
+  results(): CommandResultData[] {
+    return this.messages.flatMap((m) => (m.kind === 'reports' ? m.results : []));
+  }
+
+  async until(predicate: (m: ServerMessageData) => boolean, timeout_ms = 5000): Promise<ServerMessageData> {
+    const deadline = Date.now() + timeout_ms;
+    while (Date.now() < deadline) {
+      const found = this.messages.find(predicate);
+      if (found !== undefined) return found;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new Error('timed out waiting for a server message');
+  }
+
+  /** Waits until `count` results arrived (counted incrementally: the message list can be long). */
+  async resultCount(count: number, timeout_ms: number): Promise<void> {
+    const deadline = Date.now() + timeout_ms;
+    while (Date.now() < deadline) {
+      let total = 0;
+      for (const m of this.messages) if (m.kind === 'reports') total += m.results.length;
+      if (total >= count) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error(`timed out waiting for ${count} results`);
+  }
+
+  async answer(requestId: number): Promise<CommandResultData> {
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline) {
+      const found = this.results().find((r) => r.requestId === requestId);
+      if (found !== undefined) return found;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new Error(`no answer to request ${requestId}`);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.ws.readyState === WebSocket.CLOSED) return resolve();
+      this.ws.once('close', () => resolve());
+      this.ws.close();
+    });
+  }
+}
+
+function order(clOrdId: string, partial: Partial<NewOrderCmd> = {}): NewOrderCmd {
+  return {
+    type: Command.NewOrder, clOrdId, accountId: DEMO.accounts.GROWTH, instrumentId: DEMO.instruments.AAPL, side: Side.Buy,
+    ordType: OrdType.Limit, timeInForce: TimeInForce.Day, orderQty: 400, price: 19_000, stopPx: 0, expireTimeUs: 0,
+    parentClOrdId: '', venueId: DEMO.venues.SIM, text: '', ...partial,
+  };
+}
+
+const reportsOf = (results: CommandResultData[], clOrdId: string): ExecutionReportData[] =>
+  results.flatMap((r) => r.events).filter((e): e is ExecutionReportData => e.kind === 'execution_report' && e.clOrdId === clOrdId);
+
+const hashExceptSeq = (service: ServiceHandle): string => stateHash({ ...service.replica.core.state, lastSeq: 0 });
+
+describe('gateway with the simulated venue', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'oms-gw-'));
+  let service: ServiceHandle;
+  beforeAll(async () => { service = await startService(config(dir), quiet); });
+  afterAll(async () => {
+    await service.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a missing or unknown token and a foreign origin, and takes header or subprotocol tokens', async () => {
+    await expect(Conn.open(service.port, 'not-a-token')).rejects.toThrow(/401/);
+    await expect(new Promise((resolve, reject) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${service.port}/v1/ws`);
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+      ws.once('open', resolve);
+    })).rejects.toThrow(/401/);
+    await expect(new Promise((resolve, reject) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${service.port}/v1/ws`, { headers: { authorization: 'Bearer demo-trader-token', origin: 'https://evil.example' } });
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+      ws.once('open', resolve);
+    })).rejects.toThrow(/403/);
+    const viaProtocol = await Conn.open(service.port, 'demo-trader-token', 'subprotocol');
+    expect(viaProtocol.ws.protocol).toBe('oms.v1');
+    await viaProtocol.close();
+  });
+
+  it('stamps identity from the token, answers the request id, and streams fills from the venue', async () => {
+    const trader = await Conn.open(service.port, 'demo-trader-token');
+    const requestId = trader.send(order('GW-1'));
+    const answer = await trader.answer(requestId);
+    // The client claimed user 999 / session 999: the journal records the token's user.
+    expect(answer.userId).toBe(DEMO.users.trader);
+    expect(answer.seq).toBeGreaterThan(0);
+    expect(reportsOf([answer], 'GW-1').map((e) => e.execType)).toEqual([ExecType.PendingNew]);
+    expect(answer.events.some((e) => e.kind === 'venue_request')).toBe(false);
+    await trader.until(() => reportsOf(trader.results(), 'GW-1').some((e) => e.ordStatus === OrdStatus.Filled), 8000);
+    const final = reportsOf(trader.results(), 'GW-1').at(-1);
+    expect({ cum: final?.cumQty, leaves: final?.leavesQty, avg: final?.avgPx }).toEqual({ cum: 400, leaves: 0, avg: 19_000 * 1e6 });
+    const seqs = trader.results().map((r) => r.seq).filter((s) => s !== 0);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    await trader.close();
+  });
+
+  it('refuses what a user may not do, with a code, and changes nothing', async () => {
+    const trader = await Conn.open(service.port, 'demo-trader-income-token');
+    const before = hashExceptSeq(service);
+    const answer = await trader.answer(trader.send(order('GW-NE', { accountId: DEMO.accounts.GROWTH })));
+    expect(answer.events).toEqual([expect.objectContaining({ kind: 'execution_report', execType: ExecType.Rejected, ordRejReason: RejectCode.NotEntitled })]);
+    const middle = await Conn.open(service.port, 'demo-middle-token');
+    const refused = await middle.answer(middle.send(order('GW-MO')));
+    expect(refused.events).toEqual([expect.objectContaining({ kind: 'command_reject', rejectCode: RejectCode.NotAuthorised })]);
+    middle.session({ kind: 'subscribe', requestId: 77, scope: SubscriptionScope.Account, accountId: 999 });
+    const status = await middle.until((m) => m.kind === 'status' && m.status.requestId === 77);
+    expect(status.kind === 'status' && status.status.code).toBe(SessionStatusCode.Error);
+    expect(hashExceptSeq(service)).toBe(before);
+    await Promise.all([trader.close(), middle.close()]);
+  });
+
+  it('resumes after a reconnect with every missed report exactly once', async () => {
+    const first = await Conn.open(service.port, 'demo-trader-token');
+    const answer = await first.answer(first.send(order('GW-R1', { orderQty: 1000 })));
+    const lastSeen = answer.seq;
+    await first.close();
+    // Reports for GW-R1 keep coming while nobody listens (acks and sliced fills of the simulated venue).
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const second = await Conn.open(service.port, 'demo-trader-token');
+    second.session({ kind: 'resume', requestId: 5, afterSeq: lastSeen });
+    await second.until((m) => m.kind === 'status' && m.status.code === SessionStatusCode.ResumeComplete);
+    const replayed = reportsOf(second.results(), 'GW-R1');
+    expect(replayed.at(-1)?.ordStatus).toBe(OrdStatus.Filled);
+    expect(replayed.reduce((sum, e) => sum + e.lastQty, 0)).toBe(1000);
+    const seqs = second.results().map((r) => r.seq);
+    expect(new Set(seqs).size).toBe(seqs.length);
+    expect(Math.min(...seqs)).toBeGreaterThan(lastSeen);
+    // The retransmission window starts with this process: older resumes are told to resync, not given a gap.
+    second.session({ kind: 'resume', requestId: 6, afterSeq: 0 });
+    const tooOld = await second.until((m) => m.kind === 'status' && m.status.requestId === 6);
+    expect(tooOld.kind === 'status' && tooOld.status.code).toBe(SessionStatusCode.ResumeTooOld);
+    await second.close();
+  });
+
+  it('survives 10,000 random and mutated frames from a read-only user, changing nothing', async () => {
+    const middle = await Conn.open(service.port, 'demo-middle-token');
+    const valid = encodeCommandCopy(new flatbuffers.Builder(256), { requestId: 1, timeUs: 1, userId: 0, sessionId: 0, command: order('FZ') });
+    const before = hashExceptSeq(service);
+    let seed = 12345;
+    const random = (): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed; };
+    for (let i = 0; i < 10_000; i++) {
+      const frame = i % 2 === 0 ? Uint8Array.from(valid) : new Uint8Array(1 + (random() % 200));
+      if (i % 2 === 0) for (let k = 0; k < 1 + (random() % 4); k++) frame[random() % frame.length] = random() & 0xff;
+      else for (let k = 0; k < frame.length; k++) frame[k] = random() & 0xff;
+      middle.sendRaw(frame);
+    }
+    await middle.resultCount(10_000, 20_000);
+    // Each frame got exactly one answer, and none of them was accepted.
+    expect(middle.results()).toHaveLength(10_000);
+    expect(middle.results().every((r) => r.events.every((e) => e.kind === 'command_reject' || (e.kind === 'execution_report' && e.execType === ExecType.Rejected)))).toBe(true);
+    expect(hashExceptSeq(service)).toBe(before);
+    const still = await Conn.open(service.port, 'demo-trader-token');
+    expect((await still.answer(still.send(order('GW-AFTER')))).seq).toBeGreaterThan(0);
+    await Promise.all([middle.close(), still.close()]);
+  }, 40_000);
+
+  it('serves /health, /ready and /metrics with the flow just run', async () => {
+    const base = `http://127.0.0.1:${service.port}`;
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+    const ready = await (await fetch(`${base}/ready`)).json() as { ready: boolean; last_seq: number };
+    expect(ready.ready).toBe(true);
+    expect(ready.last_seq).toBe(service.replica.lastSeq());
+    const text = await (await fetch(`${base}/metrics`)).text();
+    const value = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    expect(value('oms_ws_connections_total')).toBeGreaterThanOrEqual(8);
+    expect(value('oms_journal_last_seq')).toBe(service.replica.lastSeq());
+    expect(value('oms_ws_messages_received_total')).toBeGreaterThanOrEqual(10_000);
+    expect(text).toMatch(/^oms_rejects_total\{reason="NotAuthorised"\} \d+/m);
+    expect(text).toMatch(/^oms_command_latency_seconds_bucket\{le="0.001"\} \d+/m);
+    expect(text).toMatch(/^process_cpu_user_seconds_total /m);
+  });
+});
+
+describe('gateway limits and shutdown', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'oms-gw2-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses a flood over the per-connection rate, cancels on disconnect, and keeps every acknowledged order across a restart', async () => {
+    let service = await startService(config(dir, { sim: false, rate: 50 }), quiet);
+    const flood = await Conn.open(service.port, 'demo-middle-token');
+    for (let i = 0; i < 200; i++) flood.send({ type: Command.Tick, kind: 1 });
+    await flood.resultCount(200, 5000);
+    expect(flood.results().filter((r) => r.events.some((e) => e.kind === 'command_reject' && e.rejectCode === RejectCode.RateLimited)).length).toBeGreaterThanOrEqual(100);
+    await flood.close();
+
+    const trader = await Conn.open(service.port, 'demo-trader-token');
+    trader.session({ kind: 'cancel_on_disconnect', requestId: 3, enabled: true });
+    await trader.until((m) => m.kind === 'status' && m.status.requestId === 3);
+    const acked: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const answer = await trader.answer(trader.send(order(`SD-${i}`)));
+      if (answer.seq > 0) acked.push(`SD-${i}`);
+    }
+    expect(acked).toHaveLength(20);
+    await trader.close();
+    // Without a venue session the placements stay PendingNew; the disconnect must have asked to cancel each.
+    const state = service.replica.core.state;
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && acked.some((id) => state.ordersByClOrdId.get(id)?.pending === null)) await new Promise((r) => setTimeout(r, 20));
+    expect(acked.map((id) => state.ordersByClOrdId.get(id)?.pending?.kind)).toEqual(acked.map(() => 1));
+    const hash = service.replica.core.hash();
+    await service.close();
+
+    service = await startService(config(dir, { sim: false }), quiet);
+    expect(service.host.recovery.state_hash).toBe(hash);
+    for (const id of acked) expect(service.replica.core.state.ordersByClOrdId.has(id)).toBe(true);
+    await service.close();
+  }, 30_000);
+});
