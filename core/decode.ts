@@ -99,7 +99,11 @@ export class CommandDecoder {
     venueOrderId: '', text: '',
   };
 
-  constructor(readonly limits: DecodeLimits = DEFAULT_DECODE_LIMITS) {}
+  /**
+   * `stamped`: the frame must carry the gateway's time. The gateway decodes client frames with it off, because
+   * it overwrites time, user and session anyway; the core always decodes with it on.
+   */
+  constructor(readonly limits: DecodeLimits = DEFAULT_DECODE_LIMITS, private readonly stamped = true) {}
 
   /**
    * Decodes a frame. Throws DecodeError with a reject code; the header is filled as far as it could be read,
@@ -128,7 +132,7 @@ export class CommandDecoder {
     h.timeUs = env.i64(ENVELOPE_FIELDS.timeUs);
     h.userId = env.u32(ENVELOPE_FIELDS.userId);
     h.sessionId = env.u32(ENVELOPE_FIELDS.sessionId);
-    if (h.timeUs <= 0) throw new DecodeError(RejectCode.InvalidField, 'time_us must be positive');
+    if (this.stamped && h.timeUs <= 0) throw new DecodeError(RejectCode.InvalidField, 'time_us must be positive');
     const type = env.u8(ENVELOPE_FIELDS.commandType) as Command;
     const fieldCount = FIELD_COUNT[type];
     if (fieldCount === undefined || type === Command.NONE) {

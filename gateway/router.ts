@@ -71,13 +71,18 @@ export class ReportRouter {
     return user.allAccounts || user.accountIds.includes(accountId);
   }
 
-  /** Results after `afterSeq` for a resuming session, or null when that is older than the window. */
-  resume(session: SessionView, afterSeq: number, results_max: number): CommandResultData[] | null {
+  /**
+   * Results after `afterSeq` for a resuming session, or null when that is older than the window. The user's
+   * own commands come back whole (its rejects too: the connection that sent them may be the one that was
+   * lost), without request ids, which belonged to the old connection.
+   */
+  resume(session: SessionView, afterSeq: number): CommandResultData[] | null {
     if (afterSeq < this.oldestResumableSeq()) return null;
     const shares: CommandResultData[] = [];
-    for (let i = this.firstIndexAfter(afterSeq); i < this.ring.length && shares.length < results_max; i++) {
-      const share = this.shareFor(session, this.ring[i], false);
-      if (share !== null) shares.push(share);
+    for (let i = this.firstIndexAfter(afterSeq); i < this.ring.length; i++) {
+      const result = this.ring[i];
+      const share = this.shareFor(session, result, result.userId === session.userId);
+      if (share !== null) shares.push(share.requestId === 0 ? share : { ...share, requestId: 0 });
     }
     return shares;
   }

@@ -10,7 +10,7 @@ import { Command, RejectCode, Role } from '../schemas/generated/oms_generated.js
 import type { CommandBody } from '../schemas/commands.js';
 import { encodeCommandCopy } from '../schemas/commands.js';
 import type { CommandResultData } from '../schemas/results.js';
-import { CommandDecoder, DecodeError } from '../core/decode.js';
+import { CommandDecoder, DecodeError, DEFAULT_DECODE_LIMITS } from '../core/decode.js';
 import type { Config } from './config.js';
 import type { GatewayMetrics } from './metrics.js';
 import {
@@ -23,8 +23,6 @@ import type { HttpResponse, TemplatedApp, UwsModule, WebSocket, us_listen_socket
 export const WS_PATH = '/v1/ws';
 export const WS_SUBPROTOCOL = 'oms.v1';
 const TOKEN_SUBPROTOCOL_PREFIX = 'token.';
-/** Reports replayed in one resume; a client further behind resyncs over HTTP. */
-export const RESUME_RESULTS_MAX = 100_000;
 /** Working orders cancelled for one session when it disconnects with cancel-on-disconnect on. */
 export const CANCEL_ON_DISCONNECT_ORDERS_MAX = 10_000;
 
@@ -73,7 +71,8 @@ export class Gateway {
   port = 0;
 
   constructor(private readonly uws: UwsModule, private readonly deps: GatewayDeps) {
-    this.decoder = new CommandDecoder({ frame_bytes_max: deps.config.gateway.max_payload_bytes, id_bytes_max: 64, text_bytes_max: 256, entitlements_max: 4096 });
+    // Client frames carry no trustworthy time, user or session (the gateway stamps them), so time is not required.
+    this.decoder = new CommandDecoder({ ...DEFAULT_DECODE_LIMITS, frame_bytes_max: deps.config.gateway.max_payload_bytes }, false);
   }
 
   listen(app: TemplatedApp = this.uws.App()): Promise<number> {
@@ -126,6 +125,11 @@ export class Gateway {
         .end(JSON.stringify({ ready, last_seq: this.deps.lastSeq() }));
     });
     app.get('/metrics', (res) => this.metricsEndpoint(res));
+    // Anything else is a clear 404, so that a client can tell "no such endpoint" from "gateway down".
+    app.any('/*', (res) => {
+      res.writeStatus('404 Not Found').writeHeader('content-type', 'application/problem+json')
+        .end(JSON.stringify({ type: 'about:blank', title: 'Not Found', status: 404 }));
+    });
   }
 
   private metricsEndpoint(res: HttpResponse): void {
@@ -266,7 +270,7 @@ export class Gateway {
   }
 
   private resume(session: Session, requestId: number, afterSeq: number): void {
-    const results = this.deps.router.resume(session, afterSeq, RESUME_RESULTS_MAX);
+    const results = this.deps.router.resume(session, afterSeq);
     if (results === null) {
       this.status(session, SessionStatusCode.ResumeTooOld, requestId, RejectCode.Other, `seq ${afterSeq} is older than the retransmission window (${this.deps.router.oldestResumableSeq()})`);
       return;

@@ -54,9 +54,10 @@ class Conn {
     });
   }
 
+  /** Clients need not set time, user or session (the gateway stamps them); this one forges the latter two. */
   send(command: CommandBody): number {
     this.requestId += 1;
-    this.ws.send(encodeCommandCopy(this.builder, { requestId: this.requestId, timeUs: 1, userId: 999, sessionId: 999, command }));
+    this.ws.send(encodeCommandCopy(this.builder, { requestId: this.requestId, timeUs: 0, userId: 999, sessionId: 999, command }));
     return this.requestId;
   }
 
@@ -188,6 +189,10 @@ describe('gateway with the simulated venue', () => {
     const first = await Conn.open(service.port, 'demo-trader-token');
     const answer = await first.answer(first.send(order('GW-R1', { orderQty: 1000 })));
     const lastSeen = answer.seq;
+    const other = await Conn.open(service.port, 'demo-trader-token');
+    await other.answer(other.send(order('GW-R-DUP')));
+    await other.answer(other.send(order('GW-R-DUP')));
+    await other.close();
     await first.close();
     // Reports for GW-R1 keep coming while nobody listens (acks and sliced fills of the simulated venue).
     await new Promise((resolve) => setTimeout(resolve, 2500));
@@ -200,6 +205,8 @@ describe('gateway with the simulated venue', () => {
     const seqs = second.results().map((r) => r.seq);
     expect(new Set(seqs).size).toBe(seqs.length);
     expect(Math.min(...seqs)).toBeGreaterThan(lastSeen);
+    // The user's own refusals come back too: the connection that would have received them may be the lost one.
+    expect(second.results().some((r) => r.events.some((e) => e.kind === 'execution_report' && e.clOrdId === 'GW-R-DUP' && e.ordRejReason === RejectCode.DuplicateOrder))).toBe(true);
     // The retransmission window starts with this process: older resumes are told to resync, not given a gap.
     second.session({ kind: 'resume', requestId: 6, afterSeq: 0 });
     const tooOld = await second.until((m) => m.kind === 'status' && m.status.requestId === 6);
@@ -232,6 +239,8 @@ describe('gateway with the simulated venue', () => {
   it('serves /health, /ready and /metrics with the flow just run', async () => {
     const base = `http://127.0.0.1:${service.port}`;
     expect((await fetch(`${base}/health`)).status).toBe(200);
+    const missing = await fetch(`${base}/no/such/route`);
+    expect({ status: missing.status, type: missing.headers.get('content-type') }).toEqual({ status: 404, type: 'application/problem+json' });
     const ready = await (await fetch(`${base}/ready`)).json() as { ready: boolean; last_seq: number };
     expect(ready.ready).toBe(true);
     expect(ready.last_seq).toBe(service.replica.lastSeq());
