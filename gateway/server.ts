@@ -57,6 +57,8 @@ export interface GatewayDeps {
   /** Working orders a user entered through `sessionId`, for cancel-on-disconnect. */
   openOrdersOfSession(sessionId: number): Array<{ clOrdId: string; accountId: number }>;
   ready(): boolean;
+  /** More HTTP routes (the JSON API), mounted before the 404 catch-all. */
+  mountRoutes?(app: TemplatedApp): void;
 }
 
 export class Gateway {
@@ -125,6 +127,7 @@ export class Gateway {
         .end(JSON.stringify({ ready, last_seq: this.deps.lastSeq() }));
     });
     app.get('/metrics', (res) => this.metricsEndpoint(res));
+    this.deps.mountRoutes?.(app);
     // Anything else is a clear 404, so that a client can tell "no such endpoint" from "gateway down".
     app.any('/*', (res) => {
       res.writeStatus('404 Not Found').writeHeader('content-type', 'application/problem+json')

@@ -17,6 +17,8 @@ import { GatewayMetrics } from './metrics.js';
 import { Replica } from './replica.js';
 import { ReportRouter } from './router.js';
 import { Gateway } from './server.js';
+import { mountHttpApi } from './http-api.js';
+import type { HttpApi } from './http-api.js';
 import { SimulatedVenue } from './sim-venue.js';
 import type { SimVenueCommand } from './sim-venue.js';
 import { loadUws } from './uws.js';
@@ -78,6 +80,7 @@ class Service {
   gateway!: Gateway;
   private venue: SimulatedVenue | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private httpApi: HttpApi | null = null;
   private readyFlag = false;
   /** Orders entered per session, for cancel-on-disconnect. */
   private readonly sessionOrders = new Map<number, Set<number>>();
@@ -96,6 +99,13 @@ class Service {
       lastSeq: () => this.replica.lastSeq(), nowUs: () => this.clock.nowUs(),
       submit: (frame) => this.submit(frame), openOrdersOfSession: (sessionId) => this.openOrdersOf(sessionId),
       ready: () => this.readyFlag,
+      mountRoutes: (app) => {
+        this.httpApi = mountHttpApi(app, {
+          config: this.config, replica: this.replica, metrics: this.metrics,
+          tokens: new Map(this.config.auth.tokens.map((t) => [t.token, t.user_id])),
+          submit: (frame) => this.submit(frame), nowUs: () => this.clock.nowUs(), journal_path: join(this.config.data.dir, 'journal'),
+        });
+      },
     });
     if (this.config.sim_venue.enabled) this.startVenue(frameOf);
     this.timer = setInterval(() => {
@@ -194,6 +204,7 @@ class Service {
     if (this.timer !== null) clearInterval(this.timer);
     this.gateway.stopIntake();
     this.venue?.close();
+    await this.httpApi?.close();
     const lastSeq = await this.host.close();
     this.log({ event: 'stopped', last_seq: lastSeq });
   }
