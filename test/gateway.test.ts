@@ -291,3 +291,68 @@ describe('gateway limits and shutdown', () => {
     await service.close();
   }, 30_000);
 });
+
+describe('gateway under pressure', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'oms-gw3-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('closes a slow consumer at its backpressure limit while another client keeps trading, with memory bounded', async () => {
+    const cfg = config(dir, { sim: false, rate: 1_000_000 });
+    const service = await startService({ ...cfg, gateway: { ...cfg.gateway, max_backpressure_bytes: 64 * 1024 } }, quiet);
+    try {
+      const slow = await Conn.open(service.port, 'demo-middle-token');
+      slow.session({ kind: 'subscribe', requestId: 1, scope: SubscriptionScope.Account, accountId: DEMO.accounts.GROWTH });
+      await slow.until((m) => m.kind === 'status' && m.status.requestId === 1);
+      // Stop reading. Loopback socket buffers absorb several MB first, so the flood below is ~12 MB of reports.
+      (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+      const slowClosed = new Promise<void>((resolve) => slow.ws.once('close', () => resolve()));
+      const trader = await Conn.open(service.port, 'demo-trader-token');
+      const rssBefore = process.memoryUsage().rss;
+      const latencies: number[] = [];
+      const count = 25_000;
+      for (let i = 0; i < count; i++) {
+        const started = performance.now();
+        const requestId = trader.send(order(`SC-${i}`, { text: 'x'.repeat(250) }));
+        if (i % 500 === 0) {
+          await trader.answer(requestId);
+          latencies.push(performance.now() - started);
+        }
+      }
+      await trader.resultCount(count, 30_000);
+      const metricsText = await service.metrics.registry.metrics();
+      expect(Number(/^oms_ws_backpressure_drops_total (\S+)$/m.exec(metricsText)?.[1] ?? 0)).toBeGreaterThan(0);
+      (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+      await slowClosed;
+      // The fast client was answered throughout, and the server did not buffer the slow one without bound.
+      expect(trader.results().filter((r) => r.seq > 0)).toHaveLength(count);
+      expect(Math.max(...latencies)).toBeLessThan(2000);
+      expect(process.memoryUsage().rss - rssBefore).toBeLessThan(300 * 1024 * 1024);
+      await trader.close();
+    } finally {
+      await service.close();
+    }
+  }, 60_000);
+
+  it('shuts down gracefully under load and keeps every acknowledged order', async () => {
+    let service = await startService(config(dir, { sim: false, rate: 1_000_000 }), quiet);
+    const trader = await Conn.open(service.port, 'demo-trader-token');
+    let sending = true;
+    const sender = (async () => {
+      for (let i = 0; sending && i < 100_000; i++) {
+        trader.send(order(`GS-${i}`));
+        if (i % 50 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await service.close();
+    sending = false;
+    await sender;
+    const acknowledged = trader.results().filter((r) => r.seq > 0)
+      .flatMap((r) => r.events).filter((e): e is ExecutionReportData => e.kind === 'execution_report').map((e) => e.clOrdId);
+    expect(acknowledged.length).toBeGreaterThan(100);
+    service = await startService(config(dir, { sim: false }), quiet);
+    const state = service.replica.core.state;
+    expect(acknowledged.filter((id) => !state.ordersByClOrdId.has(id))).toEqual([]);
+    await service.close();
+  }, 30_000);
+});
