@@ -7,6 +7,7 @@ import type { CommandResultData } from '../schemas/results.js';
 import { decodeResultBatch } from '../schemas/results.js';
 import { packFrames } from './frames.js';
 import type { RecoveryReport } from '../persistence/recovery.js';
+import type { CoreMetricsSnapshot } from './worker-metrics.js';
 import type { CoreWorkerConfig, HostMessage, WorkerMessage } from './worker-protocol.js';
 
 export interface CoreHostOptions {
@@ -147,6 +148,12 @@ export class CoreHost {
     const reply = await this.request({ type: 'status', id: this.nextId++ }, false);
     if (reply.type !== 'status') throw new Error(`expected status, got ${reply.type}`);
     return { last_seq: reply.last_seq, state_hash: reply.state_hash };
+  }
+
+  async metrics(): Promise<CoreMetricsSnapshot> {
+    const reply = await this.request({ type: 'metrics', id: this.nextId++ }, false);
+    if (reply.type !== 'metrics') throw new Error(`expected metrics, got ${reply.type}`);
+    return reply.snapshot;
   }
 
   /** The core's canonical state bytes (what a snapshot would store), for read models and tests. */

@@ -2,6 +2,7 @@
 
 import type { CoreOptions } from './core.js';
 import type { RecoveryReport } from '../persistence/recovery.js';
+import type { CoreMetricsSnapshot } from './worker-metrics.js';
 
 export interface CoreWorkerConfig {
   journal_path: string;
@@ -18,6 +19,7 @@ export type HostMessage =
   | { type: 'snapshot'; id: number }
   | { type: 'status'; id: number }
   | { type: 'state'; id: number }
+  | { type: 'metrics'; id: number }
   | { type: 'close'; id: number };
 
 export type WorkerMessage =
@@ -26,5 +28,6 @@ export type WorkerMessage =
   | { type: 'snapshot'; id: number; seq: number; state_hash: string; size_bytes: number }
   | { type: 'status'; id: number; last_seq: number; state_hash: string }
   | { type: 'state'; id: number; bytes: Uint8Array }
+  | { type: 'metrics'; id: number; snapshot: CoreMetricsSnapshot }
   | { type: 'closed'; id: number; last_seq: number }
   | { type: 'fatal'; error: string };

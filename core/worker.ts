@@ -14,6 +14,7 @@ import { recover } from '../persistence/recovery.js';
 import type { Core } from './core.js';
 import { forEachFrame } from './frames.js';
 import { hashBytes } from './state.js';
+import { CoreMetrics } from './worker-metrics.js';
 import type { CoreWorkerConfig, HostMessage, WorkerMessage } from './worker-protocol.js';
 
 if (parentPort === null) throw new Error('core/worker.ts must run in a worker thread');
@@ -24,6 +25,7 @@ const journal = Journal.open({ path: config.journal_path, map_size_bytes: config
 const recovered = recover(journal, { core_options: config.core_options });
 const core: Core = recovered.core;
 let commandsSinceSnapshot = 0;
+const metrics = new CoreMetrics();
 /** Results wait on this chain so that they leave in batch order even if flushes resolve out of order. */
 let releaseChain: Promise<void> = Promise.resolve();
 let closing = false;
@@ -48,6 +50,7 @@ function handle(message: HostMessage): void {
     case 'snapshot': return void snapshot(message.id);
     case 'status': return send({ type: 'status', id: message.id, last_seq: core.lastSeq(), state_hash: core.hash() });
     case 'state': return send({ type: 'state', id: message.id, bytes: core.snapshot() });
+    case 'metrics': return send({ type: 'metrics', id: message.id, snapshot: metrics.snapshot(core.lastSeq(), core.state.openOrders.size) });
     case 'close': return void close(message.id);
   }
 }
@@ -55,16 +58,25 @@ function handle(message: HostMessage): void {
 function applyBatch(id: number, packed: Uint8Array): void {
   if (closing) throw new Error('invariant: batch after close');
   const entries: JournalEntry[] = [];
+  const started = performance.now();
   core.out.beginBatch();
-  forEachFrame(packed, config.batch_frames_max, (frame) => {
+  const frames = forEachFrame(packed, config.batch_frames_max, (frame) => {
     const seq = core.submit(frame);
     // The frame aliases the transferred batch buffer, which nobody else holds: no copy needed.
     if (seq !== 0) entries.push({ seq, bytes: frame });
   });
   const results = core.out.finishBatch();
+  const applied = performance.now();
+  metrics.batches += 1;
+  metrics.journaled += entries.length;
+  metrics.refused += frames - entries.length;
+  metrics.batchFrames.observe(frames);
+  metrics.applySeconds.observe((applied - started) / 1000);
   if (entries.length > 0) journal.append(entries);
   commandsSinceSnapshot += entries.length;
-  const durable = entries.length > 0 ? journal.flush() : Promise.resolve();
+  const durable = entries.length > 0
+    ? journal.flush().then(() => metrics.commitSeconds.observe((performance.now() - applied) / 1000))
+    : Promise.resolve();
   releaseChain = releaseChain.then(() => durable).then(
     () => send({ type: 'results', id, bytes: results, last_seq: core.lastSeq() }, [results.buffer as ArrayBuffer]),
     fail,
@@ -82,6 +94,7 @@ async function snapshot(id: number): Promise<void> {
   // The snapshot may describe commands still being flushed; it is stored after them, never before.
   await releaseChain;
   await journal.putSnapshot({ seq, state_hash: stateHash, bytes, time_us: Date.now() * 1000 });
+  metrics.snapshots += 1;
   if (id !== 0) send({ type: 'snapshot', id, seq, state_hash: stateHash, size_bytes: bytes.length });
 }
 

@@ -57,6 +57,8 @@ export interface GatewayDeps {
   /** Working orders a user entered through `sessionId`, for cancel-on-disconnect. */
   openOrdersOfSession(sessionId: number): Array<{ clOrdId: string; accountId: number }>;
   ready(): boolean;
+  /** Metrics from other threads (the core worker), in the Prometheus text format, appended to the scrape. */
+  threadMetrics?(): Promise<string>;
   /** More HTTP routes (the JSON API), mounted before the 404 catch-all. */
   mountRoutes?(app: TemplatedApp): void;
 }
@@ -138,9 +140,9 @@ export class Gateway {
   private metricsEndpoint(res: HttpResponse): void {
     let aborted = false;
     res.onAborted(() => { aborted = true; });
-    this.deps.metrics.registry.metrics().then((text) => {
+    Promise.all([this.deps.metrics.registry.metrics(), this.deps.threadMetrics?.() ?? Promise.resolve('')]).then(([own, threads]) => {
       if (aborted) return;
-      res.cork(() => res.writeHeader('content-type', this.deps.metrics.registry.contentType).end(text));
+      res.cork(() => res.writeHeader('content-type', this.deps.metrics.registry.contentType).end(own + threads));
     }, () => {
       if (!aborted) res.cork(() => res.writeStatus('500 Internal Server Error').end());
     });

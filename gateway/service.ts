@@ -11,6 +11,7 @@ import type { CommandResultData, VenueRequestData } from '../schemas/results.js'
 import { SYSTEM_USER_ID } from '../core/checks.js';
 import { CoreHost } from '../core/core-host.js';
 import { DEMO, demoReferenceData } from '../core/demo.js';
+import { coreMetricsText } from '../core/worker-metrics.js';
 import type { Config } from './config.js';
 import { usesDemoTokens } from './config.js';
 import { GatewayMetrics } from './metrics.js';
@@ -99,6 +100,7 @@ class Service {
       lastSeq: () => this.replica.lastSeq(), nowUs: () => this.clock.nowUs(),
       submit: (frame) => this.submit(frame), openOrdersOfSession: (sessionId) => this.openOrdersOf(sessionId),
       ready: () => this.readyFlag,
+      threadMetrics: async () => coreMetricsText(await this.host.metrics()),
       mountRoutes: (app) => {
         this.httpApi = mountHttpApi(app, {
           config: this.config, replica: this.replica, metrics: this.metrics,

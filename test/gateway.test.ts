@@ -252,6 +252,12 @@ describe('gateway with the simulated venue', () => {
     expect(text).toMatch(/^oms_rejects_total\{reason="NotAuthorised"\} \d+/m);
     expect(text).toMatch(/^oms_command_latency_seconds_bucket\{le="0.001"\} \d+/m);
     expect(text).toMatch(/^process_cpu_user_seconds_total /m);
+    // The core worker's metrics come in the same scrape, and agree with the replica.
+    expect(value('oms_core_last_seq')).toBe(service.replica.lastSeq());
+    expect(value('oms_core_commands_journaled_total')).toBeGreaterThan(0);
+    expect(value('oms_core_journal_commit_seconds_count')).toBeGreaterThan(0);
+    expect(value('oms_core_journal_commit_seconds_count')).toBeLessThanOrEqual(value('oms_core_batches_total'));
+    expect(value('oms_core_open_orders')).toBe(service.replica.core.state.openOrders.size);
   });
 });
 
