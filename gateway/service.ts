@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import * as flatbuffers from 'flatbuffers';
 import { Command, ExecType, RejectCode, TickKind } from '../schemas/generated/oms_generated.js';
 import type { CommandBody } from '../schemas/commands.js';
-import { encodeCommandCopy } from '../schemas/commands.js';
+import { encodeCommandCopy, ENVELOPE_FIELDS } from '../schemas/commands.js';
+import { rootPosition, TableReader } from '../schemas/wire.js';
 import type { CommandResultData, VenueRequestData } from '../schemas/results.js';
 import { SYSTEM_USER_ID } from '../core/checks.js';
 import { CoreHost } from '../core/core-host.js';
@@ -23,6 +24,14 @@ import type { HttpApi } from './http-api.js';
 import { SimulatedVenue } from './sim-venue.js';
 import type { SimVenueCommand } from './sim-venue.js';
 import { loadUws } from './uws.js';
+
+const envelopeReader = new TableReader();
+
+/** The command type of a frame this process encoded (so trusted: the reader's checks cannot fail here). */
+function commandType(frame: Uint8Array): Command {
+  const bb = new flatbuffers.ByteBuffer(frame);
+  return envelopeReader.init(bb, rootPosition(bb), 6).u8(ENVELOPE_FIELDS.commandType) as Command;
+}
 
 /** Results kept for resumes after a reconnect (journal seqs); older resumes are told to resync. */
 export const RETRANSMISSION_RESULTS_MAX = 200_000;
@@ -155,6 +164,7 @@ class Service {
       this.replica.apply(result.seq, frame);
       this.router.retain(result);
       this.metrics.lastSeq.set(result.seq);
+      this.metrics.commands.inc({ type: Command[commandType(frame)] ?? 'unknown' });
     }
     this.metrics.openOrders.set(this.replica.core.state.openOrders.size);
     const venueRequests: VenueRequestData[] = [];

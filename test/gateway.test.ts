@@ -250,6 +250,8 @@ describe('gateway with the simulated venue', () => {
     expect(value('oms_journal_last_seq')).toBe(service.replica.lastSeq());
     expect(value('oms_ws_messages_received_total')).toBeGreaterThanOrEqual(10_000);
     expect(text).toMatch(/^oms_rejects_total\{reason="NotAuthorised"\} \d+/m);
+    expect(Number(/^oms_commands_total\{type="NewOrder"\} (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(3);
+    expect(Number(/^oms_commands_total\{type="VenueExecReport"\} (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(3);
     expect(text).toMatch(/^oms_command_latency_seconds_bucket\{le="0.001"\} \d+/m);
     expect(text).toMatch(/^process_cpu_user_seconds_total /m);
     // The core worker's metrics come in the same scrape, and agree with the replica.
