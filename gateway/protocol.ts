@@ -5,7 +5,7 @@
 import * as flatbuffers from 'flatbuffers';
 import { RejectCode } from '../schemas/generated/oms_generated.js';
 import {
-  CancelOnDisconnect, Heartbeat, Reports, Resume, ServerBody, ServerMessage, SessionRequest, SessionRequestBody,
+  CancelOnDisconnect, Heartbeat, PositionUpdate, Positions, Reports, Resume, ServerBody, ServerMessage, SessionRequest, SessionRequestBody,
   SessionStatus, SessionStatusCode, Subscribe, SubscriptionScope,
 } from '../schemas/generated/session_generated.js';
 import type { CommandResultData } from '../schemas/results.js';
@@ -30,8 +30,22 @@ export interface SessionStatusData {
   text: string;
 }
 
+export interface PositionData {
+  seq: number;
+  accountId: number;
+  instrumentId: number;
+  qty: number;
+  /** Decimal text in the instrument's currency. */
+  cost: string;
+  realisedPnl: string;
+  unrealisedPnl: string;
+  markPx: number;
+  currency: string;
+}
+
 export type ServerMessageData =
   | { kind: 'reports'; results: CommandResultData[] }
+  | { kind: 'positions'; positions: PositionData[] }
   | { kind: 'status'; status: SessionStatusData }
   | { kind: 'heartbeat'; timeUs: number };
 
@@ -108,6 +122,29 @@ export function encodeStatus(b: flatbuffers.Builder, s: SessionStatusData): Uint
   return finish(b, ServerBody.SessionStatus, SessionStatus.endSessionStatus(b));
 }
 
+export function encodePositions(b: flatbuffers.Builder, positions: readonly PositionData[]): Uint8Array {
+  b.clear();
+  const offsets = positions.map((p) => {
+    const cost = b.createString(p.cost);
+    const realised = b.createString(p.realisedPnl);
+    const unrealised = b.createString(p.unrealisedPnl);
+    const currency = b.createString(p.currency);
+    PositionUpdate.startPositionUpdate(b);
+    addI64(b, 0, p.seq);
+    PositionUpdate.addAccountId(b, p.accountId);
+    PositionUpdate.addInstrumentId(b, p.instrumentId);
+    addI64(b, 3, p.qty);
+    PositionUpdate.addCost(b, cost);
+    PositionUpdate.addRealisedPnl(b, realised);
+    PositionUpdate.addUnrealisedPnl(b, unrealised);
+    addI64(b, 7, p.markPx);
+    PositionUpdate.addCurrency(b, currency);
+    return PositionUpdate.endPositionUpdate(b);
+  });
+  const vector = Positions.createPositionsVector(b, offsets);
+  return finish(b, ServerBody.Positions, Positions.createPositions(b, vector));
+}
+
 export function encodeHeartbeat(b: flatbuffers.Builder, timeUs: number): Uint8Array {
   b.clear();
   Heartbeat.startHeartbeat(b);
@@ -155,6 +192,18 @@ export function decodeServerMessage(bytes: Uint8Array): ServerMessageData {
       };
     }
     case ServerBody.Heartbeat: return { kind: 'heartbeat', timeUs: Number((message.body(new Heartbeat()) as Heartbeat).timeUs()) };
+    case ServerBody.Positions: {
+      const list = message.body(new Positions()) as Positions;
+      const positions: PositionData[] = [];
+      for (let i = 0; i < list.positionsLength(); i++) {
+        const p = list.positions(i)!;
+        positions.push({
+          seq: Number(p.seq()), accountId: p.accountId(), instrumentId: p.instrumentId(), qty: Number(p.qty()), cost: p.cost() ?? '0',
+          realisedPnl: p.realisedPnl() ?? '0', unrealisedPnl: p.unrealisedPnl() ?? '0', markPx: Number(p.markPx()), currency: p.currency() ?? '',
+        });
+      }
+      return { kind: 'positions', positions };
+    }
     default: throw new Error(`unknown server message type ${message.bodyType()}`);
   }
 }

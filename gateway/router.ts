@@ -3,7 +3,11 @@
 // owner (OwnOrders) or account (Account, if entitled). Results are kept in a bounded retransmission ring by
 // journal seq, so a reconnecting client resumes after its last seq with nothing missed or repeated.
 
-import { Role } from '../schemas/generated/oms_generated.js';
+import { ExecType, Role } from '../schemas/generated/oms_generated.js';
+import { formatScaled } from '../core/fixed.js';
+import { positionKey } from '../core/model.js';
+import { unrealisedPnl } from '../core/risk.js';
+import type { PositionData } from './protocol.js';
 import type { CommandResultData, EventData } from '../schemas/results.js';
 import type { Replica } from './replica.js';
 
@@ -69,6 +73,28 @@ export class ReportRouter {
     if (user === undefined) return false;
     if (user.role === Role.Venue) return false;
     return user.allAccounts || user.accountIds.includes(accountId);
+  }
+
+  /** The positions (as of the replica now: it has applied `share`'s command) that the fills in `share` moved. */
+  positionsMovedBy(share: CommandResultData): PositionData[] {
+    const state = this.replica.core.state;
+    const moved: PositionData[] = [];
+    const seen = new Set<number>();
+    for (const event of share.events) {
+      if (event.kind !== 'execution_report' || event.execType !== ExecType.Trade || event.venueId === 0) continue;
+      const key = positionKey(event.accountId, event.instrumentId);
+      const position = state.positions.get(key);
+      const instrument = state.instruments.get(event.instrumentId);
+      if (seen.has(key) || position === undefined || instrument === undefined) continue;
+      seen.add(key);
+      const digits = instrument.pricePrecision + instrument.qtyPrecision;
+      moved.push({
+        seq: share.seq, accountId: position.accountId, instrumentId: position.instrumentId, qty: position.qty,
+        cost: formatScaled(position.cost, digits), realisedPnl: formatScaled(position.realisedPnl, digits),
+        unrealisedPnl: formatScaled(unrealisedPnl(instrument, position), digits), markPx: instrument.markPx, currency: instrument.currency,
+      });
+    }
+    return moved;
   }
 
   /**

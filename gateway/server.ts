@@ -14,7 +14,7 @@ import { CommandDecoder, DecodeError, DEFAULT_DECODE_LIMITS } from '../core/deco
 import type { Config } from './config.js';
 import type { GatewayMetrics } from './metrics.js';
 import {
-  classifyFrame, encodeHeartbeat, encodeReports, encodeStatus, SessionRequestDecoder, SessionStatusCode, SubscriptionScope,
+  classifyFrame, encodeHeartbeat, encodePositions, encodeReports, encodeStatus, SessionRequestDecoder, SessionStatusCode, SubscriptionScope,
 } from './protocol.js';
 import type { SessionRequestData } from './protocol.js';
 import type { ReportRouter, SessionView } from './router.js';
@@ -288,11 +288,17 @@ export class Gateway {
 
   // ---- outbound ---------------------------------------------------------------------------------------------
 
-  /** Routes one durable result to every session that may see it (called in seq order by the service). */
+  /**
+   * Routes one durable result to every session that may see it (called in seq order by the service); a
+   * session that sees a fill also gets the positions it moved.
+   */
   route(result: CommandResultData): void {
     for (const session of this.sessions.values()) {
       const share = this.deps.router.shareFor(session, result, result.sessionId === session.sessionId && result.userId === session.userId);
-      if (share !== null) this.sendTo(session, encodeReports(this.builder, [share]));
+      if (share === null) continue;
+      this.sendTo(session, encodeReports(this.builder, [share]));
+      const positions = this.deps.router.positionsMovedBy(share);
+      if (positions.length > 0) this.sendTo(session, encodePositions(this.builder, positions));
     }
   }
 

@@ -167,6 +167,12 @@ describe('gateway with the simulated venue', () => {
     expect({ cum: final?.cumQty, leaves: final?.leavesQty, avg: final?.avgPx }).toEqual({ cum: 400, leaves: 0, avg: 19_000 * 1e6 });
     const seqs = trader.results().map((r) => r.seq).filter((s) => s !== 0);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    // The fills moved the position, and the position came with them: exact decimals, at the mark.
+    const positions = trader.messages.flatMap((m) => (m.kind === 'positions' ? m.positions : []));
+    expect(positions.at(-1)).toEqual(expect.objectContaining({
+      accountId: DEMO.accounts.GROWTH, instrumentId: DEMO.instruments.AAPL, qty: 400, cost: '76000.00', realisedPnl: '0.00',
+      unrealisedPnl: '0.00', markPx: 19_000, currency: 'USD',
+    }));
     await trader.close();
   });
 

@@ -60,32 +60,35 @@ export enum ServerBody {
   NONE = 0,
   Reports = 1,
   SessionStatus = 2,
-  Heartbeat = 3
+  Heartbeat = 3,
+  Positions = 4
 }
 
 export function unionToServerBody(
   type: ServerBody,
-  accessor: (obj:Heartbeat|Reports|SessionStatus) => Heartbeat|Reports|SessionStatus|null
-): Heartbeat|Reports|SessionStatus|null {
+  accessor: (obj:Heartbeat|Positions|Reports|SessionStatus) => Heartbeat|Positions|Reports|SessionStatus|null
+): Heartbeat|Positions|Reports|SessionStatus|null {
   switch(ServerBody[type]) {
     case 'NONE': return null; 
     case 'Reports': return accessor(new Reports())! as Reports;
     case 'SessionStatus': return accessor(new SessionStatus())! as SessionStatus;
     case 'Heartbeat': return accessor(new Heartbeat())! as Heartbeat;
+    case 'Positions': return accessor(new Positions())! as Positions;
     default: return null;
   }
 }
 
 export function unionListToServerBody(
   type: ServerBody, 
-  accessor: (index: number, obj:Heartbeat|Reports|SessionStatus) => Heartbeat|Reports|SessionStatus|null, 
+  accessor: (index: number, obj:Heartbeat|Positions|Reports|SessionStatus) => Heartbeat|Positions|Reports|SessionStatus|null, 
   index: number
-): Heartbeat|Reports|SessionStatus|null {
+): Heartbeat|Positions|Reports|SessionStatus|null {
   switch(ServerBody[type]) {
     case 'NONE': return null; 
     case 'Reports': return accessor(index, new Reports())! as Reports;
     case 'SessionStatus': return accessor(index, new SessionStatus())! as SessionStatus;
     case 'Heartbeat': return accessor(index, new Heartbeat())! as Heartbeat;
+    case 'Positions': return accessor(index, new Positions())! as Positions;
     default: return null;
   }
 }
@@ -498,6 +501,197 @@ static createReports(builder:flatbuffers.Builder, resultsOffset:flatbuffers.Offs
   Reports.startReports(builder);
   Reports.addResults(builder, resultsOffset);
   return Reports.endReports(builder);
+}
+}
+
+export class PositionUpdate {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):PositionUpdate {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsPositionUpdate(bb:flatbuffers.ByteBuffer, obj?:PositionUpdate):PositionUpdate {
+  return (obj || new PositionUpdate()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsPositionUpdate(bb:flatbuffers.ByteBuffer, obj?:PositionUpdate):PositionUpdate {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new PositionUpdate()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+seq():bigint {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.readUint64(this.bb_pos + offset) : BigInt('0');
+}
+
+accountId():number {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+instrumentId():number {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+qty():bigint {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.readInt64(this.bb_pos + offset) : BigInt('0');
+}
+
+cost():string|null
+cost(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+cost(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
+realisedPnl():string|null
+realisedPnl(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+realisedPnl(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
+unrealisedPnl():string|null
+unrealisedPnl(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+unrealisedPnl(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 16);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
+markPx():bigint {
+  const offset = this.bb!.__offset(this.bb_pos, 18);
+  return offset ? this.bb!.readInt64(this.bb_pos + offset) : BigInt('0');
+}
+
+currency():string|null
+currency(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+currency(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 20);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
+static startPositionUpdate(builder:flatbuffers.Builder) {
+  builder.startObject(9);
+}
+
+static addSeq(builder:flatbuffers.Builder, seq:bigint) {
+  builder.addFieldInt64(0, seq, BigInt('0'));
+}
+
+static addAccountId(builder:flatbuffers.Builder, accountId:number) {
+  builder.addFieldInt32(1, accountId, 0);
+}
+
+static addInstrumentId(builder:flatbuffers.Builder, instrumentId:number) {
+  builder.addFieldInt32(2, instrumentId, 0);
+}
+
+static addQty(builder:flatbuffers.Builder, qty:bigint) {
+  builder.addFieldInt64(3, qty, BigInt('0'));
+}
+
+static addCost(builder:flatbuffers.Builder, costOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(4, costOffset, 0);
+}
+
+static addRealisedPnl(builder:flatbuffers.Builder, realisedPnlOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(5, realisedPnlOffset, 0);
+}
+
+static addUnrealisedPnl(builder:flatbuffers.Builder, unrealisedPnlOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(6, unrealisedPnlOffset, 0);
+}
+
+static addMarkPx(builder:flatbuffers.Builder, markPx:bigint) {
+  builder.addFieldInt64(7, markPx, BigInt('0'));
+}
+
+static addCurrency(builder:flatbuffers.Builder, currencyOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(8, currencyOffset, 0);
+}
+
+static endPositionUpdate(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createPositionUpdate(builder:flatbuffers.Builder, seq:bigint, accountId:number, instrumentId:number, qty:bigint, costOffset:flatbuffers.Offset, realisedPnlOffset:flatbuffers.Offset, unrealisedPnlOffset:flatbuffers.Offset, markPx:bigint, currencyOffset:flatbuffers.Offset):flatbuffers.Offset {
+  PositionUpdate.startPositionUpdate(builder);
+  PositionUpdate.addSeq(builder, seq);
+  PositionUpdate.addAccountId(builder, accountId);
+  PositionUpdate.addInstrumentId(builder, instrumentId);
+  PositionUpdate.addQty(builder, qty);
+  PositionUpdate.addCost(builder, costOffset);
+  PositionUpdate.addRealisedPnl(builder, realisedPnlOffset);
+  PositionUpdate.addUnrealisedPnl(builder, unrealisedPnlOffset);
+  PositionUpdate.addMarkPx(builder, markPx);
+  PositionUpdate.addCurrency(builder, currencyOffset);
+  return PositionUpdate.endPositionUpdate(builder);
+}
+}
+
+export class Positions {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):Positions {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsPositions(bb:flatbuffers.ByteBuffer, obj?:Positions):Positions {
+  return (obj || new Positions()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsPositions(bb:flatbuffers.ByteBuffer, obj?:Positions):Positions {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new Positions()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+positions(index: number, obj?:PositionUpdate):PositionUpdate|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? (obj || new PositionUpdate()).__init(this.bb!.__indirect(this.bb!.__vector(this.bb_pos + offset) + index * 4), this.bb!) : null;
+}
+
+positionsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+static startPositions(builder:flatbuffers.Builder) {
+  builder.startObject(1);
+}
+
+static addPositions(builder:flatbuffers.Builder, positionsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(0, positionsOffset, 0);
+}
+
+static createPositionsVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startPositionsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static endPositions(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createPositions(builder:flatbuffers.Builder, positionsOffset:flatbuffers.Offset):flatbuffers.Offset {
+  Positions.startPositions(builder);
+  Positions.addPositions(builder, positionsOffset);
+  return Positions.endPositions(builder);
 }
 }
 
