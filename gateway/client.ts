@@ -31,7 +31,7 @@ import type { RawData } from 'ws';
 import type { CommandBody } from '../schemas/commands.js';
 import { encodeCommandCopy } from '../schemas/commands.js';
 import type { CommandResultData } from '../schemas/results.js';
-import type { ServerMessageData, SessionRequestData, SessionStatusData } from './protocol.js';
+import type { PositionData, ServerMessageData, SessionRequestData, SessionStatusData } from './protocol.js';
 import { decodeServerMessage, encodeSessionRequest, SessionStatusCode, SubscriptionScope } from './protocol.js';
 
 export { SessionStatusCode, SubscriptionScope };
@@ -167,6 +167,8 @@ export interface CloseInfo {
 
 export interface OmsClientEventMap {
   report: CommandResultData;
+  /** Positions moved by fills this session sees (sent right after those reports; not replayed on resume). */
+  positions: PositionData[];
   reconnect: ReconnectInfo;
   disconnect: DisconnectInfo;
   /** ResumeTooOld: reports between afterSeq and the server's window were not delivered. */
@@ -248,7 +250,7 @@ export class OmsClient {
   private readonly heartbeatsByTimeUs = new Map<number, number>();
   private readonly subscriptions: Subscription[] = [];
   private readonly listeners: ListenerSets = {
-    report: new Set(), reconnect: new Set(), disconnect: new Set(), gap: new Set(), status: new Set(), error: new Set(), close: new Set(),
+    report: new Set(), positions: new Set(), reconnect: new Set(), disconnect: new Set(), gap: new Set(), status: new Set(), error: new Set(), close: new Set(),
   };
   private conn: Connection | null = null;
   private requestIdLast = 0;
@@ -631,6 +633,7 @@ export class OmsClient {
       case 'reports': return this.onReports(conn, message.results);
       case 'status': return this.onStatus(conn, message.status);
       case 'heartbeat': return this.onHeartbeat(message.timeUs);
+      case 'positions': return this.emit('positions', message.positions);
     }
   }
 
