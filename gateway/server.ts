@@ -104,6 +104,11 @@ export class Gateway {
     for (const session of [...this.sessions.values()]) if (!session.closed) session.ws.end(1001, 'server shutting down');
   }
 
+  /** Whether a session id is an open WebSocket session (HTTP and system commands carry ids that never disconnect). */
+  isLiveSession(sessionId: number): boolean {
+    return this.sessions.has(sessionId);
+  }
+
   sessionCount(): number {
     return this.sessions.size;
   }

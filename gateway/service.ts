@@ -172,7 +172,7 @@ class Service {
       if (event.kind === 'venue_request') venueRequests.push(event);
       else if (event.kind === 'command_reject' || event.kind === 'cancel_reject') this.metrics.rejects.inc({ reason: RejectCode[event.rejectCode] ?? String(event.rejectCode) });
       else if (event.kind === 'execution_report' && event.execType === ExecType.Rejected && event.orderId === 0) this.metrics.rejects.inc({ reason: RejectCode[event.ordRejReason] ?? String(event.ordRejReason) });
-      else if (event.kind === 'execution_report' && event.execType === ExecType.PendingNew && result.sessionId !== 0) this.rememberOrder(result.sessionId, event.orderId);
+      else if (event.kind === 'execution_report' && event.execType === ExecType.PendingNew && this.gateway.isLiveSession(result.sessionId)) this.rememberOrder(result.sessionId, event.orderId);
     }
     this.gateway.route(result);
     for (const request of venueRequests) this.toVenue(request);

@@ -9,6 +9,7 @@ import { decodeResultBatch } from '../schemas/results.js';
 import { Core } from '../core/core.js';
 import { CommandDecoder } from '../core/decode.js';
 import type { Journal } from './journal.js';
+import { recover } from './recovery.js';
 
 export interface AuditRecord {
   seq: number;
@@ -61,13 +62,26 @@ function mentions(body: CommandBody, clOrdIds: Set<string>): boolean {
 }
 
 /**
+ * The ClOrdID the order was entered with, given any ClOrdID of its cancel/replace chain: the history is
+ * followed forwards from the NewOrder, so starting from a later ClOrdID would lose what came before it.
+ */
+function originalClOrdId(journal: Journal, clOrdId: string): string {
+  const order = recover(journal).core.state.ordersByClOrdId.get(clOrdId);
+  if (order === undefined) return clOrdId;
+  const entry = [...journal.read(order.createdSeq, order.createdSeq)][0];
+  if (entry === undefined) return clOrdId;
+  const body = new CommandDecoder().decode(entry.bytes);
+  return body.type === Command.NewOrder ? body.clOrdId : clOrdId;
+}
+
+/**
  * The full history of the order that ever carried `clOrdId`: replays the journal with events on, and keeps
  * each command that names any ClOrdID of the order's chain, with the events it produced for that order.
  */
 export function orderHistory(journal: Journal, clOrdId: string): AuditRecord[] {
   const core = new Core();
   const decoder = new CommandDecoder();
-  const chain = new Set([clOrdId]);
+  const chain = new Set([originalClOrdId(journal, clOrdId)]);
   const history: AuditRecord[] = [];
   for (const entry of journal.read(journal.firstSeq(), journal.lastSeq())) {
     const body = decoder.decode(entry.bytes);
