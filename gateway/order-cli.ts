@@ -428,7 +428,21 @@ async function cmdList(ctx: Context): Promise<number> {
     ctx.io.err(`list: HTTP ${response.status}: ${body.slice(0, 200)}`);
     return response.status === 401 || response.status === 403 ? EXIT.refused : EXIT.unavailable;
   }
-  ctx.io.out(body.trimEnd());
+  if (ctx.json) {
+    ctx.io.out(body.trimEnd());
+    return EXIT.ok;
+  }
+  const page = JSON.parse(body) as { orders: Array<Record<string, unknown>>; next_cursor: unknown };
+  const columns: Array<[string, string, number]> = [
+    ['order_id', 'ID', 8], ['cl_ord_id', 'CLORDID', 24], ['account_id', 'ACCOUNT', 8], ['symbol', 'SYMBOL', 12],
+    ['side', 'SIDE', 6], ['status', 'STATUS', 16], ['qty', 'QTY', 14], ['price', 'PRICE', 12], ['cum_qty', 'CUM', 14],
+    ['leaves_qty', 'LEAVES', 14], ['avg_px', 'AVGPX', 14], ['transact_time', 'ENTERED', 28],
+  ];
+  ctx.io.out(columns.map(([, title, width]) => title.padEnd(width)).join(' ').trimEnd());
+  for (const order of page.orders) {
+    ctx.io.out(columns.map(([key, , width]) => String(order[key] ?? '').padEnd(width)).join(' ').trimEnd());
+  }
+  if (page.next_cursor !== null) ctx.io.out(`(more: GET /v1/orders?cursor=${String(page.next_cursor)})`);
   return EXIT.ok;
 }
 
