@@ -53,8 +53,18 @@ export interface HttpApiDeps {
   log?: (fields: Record<string, unknown>) => void;
 }
 
+export interface PoolStats {
+  threads: number;
+  queue_size: number;
+  completed_total: number;
+  /** Piscina's utilization: the share of the pool's capacity spent running tasks since it started. */
+  utilization_ratio: number;
+}
+
 export interface HttpApi {
   close(): Promise<void>;
+  /** The history pool, for the /metrics scrape. */
+  poolStats(): PoolStats;
 }
 
 // ---- named limits -----------------------------------------------------------------------------------------
@@ -554,6 +564,10 @@ class HttpApiServer implements HttpApi {
           JSON.stringify(problemBody(new ApiProblem(405, RejectCode.UnknownCommand, `allowed methods: ${allow}`))), [['allow', allow]]);
       });
     }
+  }
+
+  poolStats(): PoolStats {
+    return { threads: this.pool.threads.length, queue_size: this.pool.queueSize, completed_total: this.pool.completed, utilization_ratio: this.pool.utilization };
   }
 
   async close(): Promise<void> {

@@ -25,7 +25,18 @@ export class GatewayMetrics {
   readonly openOrders = new Gauge({ name: 'oms_open_orders', help: 'Working orders (replica)', registers: [this.registry] });
   readonly lastSeq = new Gauge({ name: 'oms_journal_last_seq', help: 'Last journaled sequence number', registers: [this.registry] });
 
+  /** Set by the service once the Piscina pool exists; read on each scrape. */
+  poolStats: () => { threads: number; queue_size: number; completed_total: number; utilization_ratio: number } = () => ({ threads: 0, queue_size: 0, completed_total: 0, utilization_ratio: 0 });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    const metrics = this;
+    new Gauge({ name: 'oms_pool_threads', help: 'Piscina pool threads (history replays, reports)', registers: [this.registry], collect() { this.set(metrics.poolStats().threads); } });
+    new Gauge({ name: 'oms_pool_queue_size', help: 'Tasks waiting for a pool thread', registers: [this.registry], collect() { this.set(metrics.poolStats().queue_size); } });
+    new Gauge({ name: 'oms_pool_utilization_ratio', help: 'Share of pool capacity spent running tasks', registers: [this.registry], collect() { this.set(metrics.poolStats().utilization_ratio); } });
+    new Counter({
+      name: 'oms_pool_tasks_completed_total', help: 'Pool tasks completed', registers: [this.registry],
+      collect() { this.reset(); this.inc(metrics.poolStats().completed_total); },
+    });
   }
 }

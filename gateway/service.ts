@@ -116,6 +116,8 @@ class Service {
           tokens: new Map(this.config.auth.tokens.map((t) => [t.token, t.user_id])),
           submit: (frame) => this.submit(frame), nowUs: () => this.clock.nowUs(), journal_path: join(this.config.data.dir, 'journal'),
         });
+        const api = this.httpApi;
+        this.metrics.poolStats = () => api.poolStats();
       },
     });
     if (this.config.sim_venue.enabled) this.startVenue(frameOf);

@@ -410,6 +410,11 @@ describe('HTTP JSON API', () => {
     expect(viaQuery.body.history.map((r) => r.seq)).toEqual(seqs);
     expectProblem(await get('/v1/orders/H-HIST/history', TOKENS.traderIncome), 404, RejectCode.UnknownOrder);
     expect(mainThreadReplays.count).toBe(0);
+    // The pool's work shows in the same /metrics scrape as the gateway's and the core's.
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(Number(/^oms_pool_tasks_completed_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(2);
+    expect(Number(/^oms_pool_threads (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(metrics).toMatch(/^oms_core_journal_commit_seconds_count \d+$/m);
   });
 
   it('serves an OpenAPI 3.1 document that lists every route', async () => {
