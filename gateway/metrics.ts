@@ -16,6 +16,7 @@ export class GatewayMetrics {
   readonly messagesOut = new Counter({ name: 'oms_ws_messages_sent_total', help: 'WebSocket messages sent', registers: [this.registry] });
   readonly bytesOut = new Counter({ name: 'oms_ws_sent_bytes_total', help: 'WebSocket bytes sent', registers: [this.registry] });
   readonly backpressureDrops = new Counter({ name: 'oms_ws_backpressure_drops_total', help: 'Messages dropped, and their slow consumers closed, at the backpressure limit', registers: [this.registry] });
+  readonly closes = new Counter({ name: 'oms_ws_closes_total', help: 'WebSocket connections closed, by reason: abnormal (a limit: payload, backpressure, idle; or the peer vanished), client, server', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly rateLimited = new Counter({ name: 'oms_ws_rate_limited_total', help: 'Messages refused over the per-connection rate limit', registers: [this.registry] });
   readonly rejects = new Counter({ name: 'oms_rejects_total', help: 'Commands refused, by reject code name', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly commands = new Counter({ name: 'oms_commands_total', help: 'Commands journaled, by type', labelNames: ['type'] as const, registers: [this.registry] });

@@ -31,6 +31,17 @@ interface SessionData {
   sessionId: number;
 }
 
+/**
+ * Why a socket closed, from its close code. uWS closes without a close frame (1006, "abnormal") whatever the
+ * limit that cut it: a message over maxPayloadLength, the backpressure limit, or the idle timeout; a vanished
+ * peer looks the same. Backpressure drops are also counted on their own (oms_ws_backpressure_drops_total).
+ */
+function closeReason(code: number): string {
+  if (code === 1006) return 'abnormal';
+  if (code === 1001) return 'server';
+  return 'client';
+}
+
 class Session implements SessionView {
   ownOrders = true;
   readonly accounts = new Set<number>();
@@ -125,7 +136,7 @@ export class Gateway {
         req.getHeader('origin'), req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-extensions'), context),
       open: (ws) => this.open(ws),
       message: (ws, message, isBinary) => this.message(ws, message, isBinary),
-      close: (ws) => this.close(ws),
+      close: (ws, code) => this.close(ws, code),
     });
     app.get('/health', (res) => { res.writeHeader('content-type', 'application/json').end('{"status":"ok"}'); });
     app.get('/ready', (res) => {
@@ -184,7 +195,8 @@ export class Gateway {
     this.status(session, SessionStatusCode.LoggedOn, 0, RejectCode.None, '');
   }
 
-  private close(ws: WebSocket<SessionData>): void {
+  private close(ws: WebSocket<SessionData>, code: number): void {
+    this.deps.metrics.closes.inc({ reason: closeReason(code) });
     const session = this.sessions.get(ws.getUserData().sessionId);
     if (session === undefined) return;
     session.closed = true;

@@ -237,6 +237,11 @@ describe('gateway with the simulated venue', () => {
     expect(middle.results()).toHaveLength(10_000);
     expect(middle.results().every((r) => r.events.every((e) => e.kind === 'command_reject' || (e.kind === 'execution_report' && e.execType === ExecType.Rejected)))).toBe(true);
     expect(hashExceptSeq(service)).toBe(before);
+    // A frame over max_payload_bytes closes only the offending socket (uWS drops it: no close frame, 1006).
+    const oversized = await Conn.open(service.port, 'demo-middle-token');
+    const closed = new Promise<number>((resolve) => oversized.ws.once('close', (code) => resolve(code)));
+    oversized.sendRaw(new Uint8Array(DEFAULT_CONFIG.gateway.max_payload_bytes + 1));
+    expect(await closed).toBe(1006);
     const still = await Conn.open(service.port, 'demo-trader-token');
     expect((await still.answer(still.send(order('GW-AFTER')))).seq).toBeGreaterThan(0);
     await Promise.all([middle.close(), still.close()]);
@@ -260,6 +265,7 @@ describe('gateway with the simulated venue', () => {
     expect(Number(/^oms_commands_total\{type="VenueExecReport"\} (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(3);
     expect(text).toMatch(/^oms_command_latency_seconds_bucket\{le="0.001"\} \d+/m);
     expect(text).toMatch(/^process_cpu_user_seconds_total /m);
+    expect(Number(/^oms_ws_closes_total\{reason="abnormal"\} (\d+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(1);
     // The core worker's metrics come in the same scrape, and agree with the replica.
     expect(value('oms_core_last_seq')).toBe(service.replica.lastSeq());
     expect(value('oms_core_commands_journaled_total')).toBeGreaterThan(0);
