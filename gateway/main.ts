@@ -2,10 +2,9 @@
 // Prints where to connect and the demo tokens, runs until SIGINT/SIGTERM, then shuts down gracefully:
 // intake stops, the core drains, the journal is flushed, sockets close; nothing acknowledged is lost.
 
-import { fileURLToPath } from 'node:url';
-import { realpathSync } from 'node:fs';
 import { ConfigError, loadConfig, usesDemoTokens } from './config.js';
 import { jsonLog, startService } from './service.js';
+import { isMainModule } from './program.js';
 
 export async function runService(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   let config;
@@ -42,15 +41,7 @@ export async function runService(argv: readonly string[], env: NodeJS.ProcessEnv
   });
 }
 
-function isMain(): boolean {
-  try {
-    return realpathSync(process.argv[1] ?? '') === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
+if (isMainModule(import.meta.url)) {
   runService(process.argv.slice(2), process.env).then((code) => { process.exitCode = code; }, (error: unknown) => {
     process.stderr.write(`oms: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
     process.exitCode = 1;

@@ -10,8 +10,6 @@
 // 3 no connection / no answer (for new/cancel/replace: the command may or may not have been journaled —
 // `watch` or the order's history tells; resending must reuse the same --clordid).
 
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   Command, ExecType, OrdStatus, OrdType, RejectCode, Side, TimeInForce,
@@ -24,6 +22,7 @@ import { AVG_PX_EXTRA_DIGITS, formatScaled, parseScaledNumber } from '../core/fi
 import { isTerminal } from '../core/model.js';
 import type { OmsClientOptions } from './client.js';
 import { OmsClient, OmsClientError, SubscriptionScope } from './client.js';
+import { exitQuietlyOnClosedStdout, isMainModule } from './program.js';
 
 export const URL_DEFAULT = 'ws://127.0.0.1:8080/v1/ws';
 export const TOKEN_DEFAULT = 'demo-trader-token';
@@ -494,20 +493,8 @@ function dispatch(ctx: Context, positionals: readonly string[]): Promise<number>
   }
 }
 
-// Only when run as a program: tests import runOrderCli.
-function runAsProgram(): boolean {
-  try {
-    return process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
-  } catch {
-    return false;
-  }
-}
-
-if (runAsProgram()) {
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(0);
-    throw error;
-  });
+if (isMainModule(import.meta.url)) {
+  exitQuietlyOnClosedStdout();
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   process.once('SIGTERM', () => controller.abort());

@@ -1,10 +1,9 @@
 // Operator command line for the journal: inspect, history, verify, replay, snapshot, export, and start.
 // Usage: npm run oms -- <command> [options]      (see README "Operations")
 
-import { createWriteStream, realpathSync, writeFileSync } from 'node:fs';
+import { createWriteStream, writeFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatScaled, MONEY_SCALE_DIGITS } from '../core/fixed.js';
@@ -14,6 +13,7 @@ import { exportCommands, orderHistory, seqAtTime } from './audit.js';
 import { Journal } from './journal.js';
 import { recover } from './recovery.js';
 import type { RecoveryReport } from './recovery.js';
+import { exitQuietlyOnClosedStdout, isMainModule } from '../gateway/program.js';
 
 /** The data root, as in the service's configuration (data.dir); the journal lives in <root>/journal. */
 export const DATA_DIR_DEFAULT = 'data';
@@ -198,22 +198,8 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-// Only when run as a program: tests import the functions above.
-// Compared as URLs of the real path: a repo path with spaces or reached through a symlink must still run.
-function runAsProgram(): boolean {
-  try {
-    return process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
-  } catch {
-    return false;
-  }
-}
-
-if (runAsProgram()) {
-  // `oms export | head` closes the pipe early; that is the reader's choice, not an error.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(0);
-    throw error;
-  });
+if (isMainModule(import.meta.url)) {
+  exitQuietlyOnClosedStdout();
   main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (error: unknown) => {
     process.stderr.write(`oms: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 1;

@@ -11,6 +11,7 @@ import { DEMO } from '../core/demo.js';
 import type { Config } from '../gateway/config.js';
 import { DEFAULT_CONFIG } from '../gateway/config.js';
 import { HTTP_BODY_BYTES_MAX, HTTP_ROUTES, HTTP_SESSION_ID } from '../gateway/http-api.js';
+import type { ProblemBody } from '../gateway/http-api.js';
 import type { ServiceHandle } from '../gateway/service.js';
 import { startService } from '../gateway/service.js';
 
@@ -37,14 +38,7 @@ const FILL_WAIT_MS = 8_000;
 
 // ---- the shapes this test reads -------------------------------------------------------------------------------
 
-interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  reject_code: number;
-  reject_code_name: string;
-}
+type Problem = ProblemBody;
 
 interface OrderView {
   order_id: number;
