@@ -42,10 +42,11 @@ export interface Percentiles {
 }
 
 export function percentiles(h: hdr.Histogram): Percentiles {
+  // hdr reports a percentile as its bucket's highest equivalent value, which can exceed the exact maximum
+  // recorded; no percentile is above the maximum, so clamp.
+  const at = (percentile: number): number => Math.min(h.getValueAtPercentile(percentile), h.maxValue);
   return {
-    count: h.totalCount, p50_us: h.getValueAtPercentile(50), p90_us: h.getValueAtPercentile(90),
-    p99_us: h.getValueAtPercentile(99), p999_us: h.getValueAtPercentile(99.9),
-    p9999_us: h.getValueAtPercentile(99.99), max_us: h.maxValue,
+    count: h.totalCount, p50_us: at(50), p90_us: at(90), p99_us: at(99), p999_us: at(99.9), p9999_us: at(99.99), max_us: h.maxValue,
   };
 }
 
