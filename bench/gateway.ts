@@ -41,10 +41,10 @@ export const TRANSPORT_RATIO_TARGET = 0.6;
 /** Unmeasured messages sent first on the same connection (JIT warm-up of client and server). */
 const WARMUP_MESSAGES_MAX = 5_000;
 /** Open loop saturation bounds: past these the rate is reported as saturated and stopped. */
-const OPEN_LOOP_IN_FLIGHT_MAX = 50_000;
-const OPEN_LOOP_SEND_LAG_MS_MAX = 2_000;
+export const OPEN_LOOP_IN_FLIGHT_MAX = 50_000;
+export const OPEN_LOOP_SEND_LAG_MS_MAX = 2_000;
 /** Sliced fills start 500 ms after the venue accepts (SIM_VENUE_DEFAULTS.slice_interval_ms): leave room. */
-const OPEN_LOOP_DRAIN_MS = DRAIN_TIMEOUT_MS_DEFAULT;
+export const OPEN_LOOP_DRAIN_MS = DRAIN_TIMEOUT_MS_DEFAULT;
 /** Pause between rates so that the previous rate's sliced fills and journal flushes do not bleed over. */
 const BETWEEN_RATES_MS = 2_500;
 
@@ -64,7 +64,7 @@ function benchConfig(dir: string, simVenue: boolean): Config {
 const quiet = (): void => {};
 
 /** Starts the service on a fresh temporary data dir; `stop` closes it and removes the dir. */
-async function withService<T>(simVenue: boolean, body: (service: ServiceHandle) => Promise<T>): Promise<T> {
+export async function withService<T>(simVenue: boolean, body: (service: ServiceHandle) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'oms-bench-gw-'));
   try {
     const service = await startService(benchConfig(dir, simVenue), quiet);
@@ -78,7 +78,7 @@ async function withService<T>(simVenue: boolean, body: (service: ServiceHandle) 
   }
 }
 
-function omsTarget(port: number, clOrdIdPrefix: string): LoadTarget {
+export function omsTarget(port: number, clOrdIdPrefix: string): LoadTarget {
   return {
     url: `ws://127.0.0.1:${port}/v1/ws`, headers: { authorization: `Bearer ${TRADER_TOKEN}` }, answers: 'oms_reports',
     // newOrderFrames numbers requests 1..N.

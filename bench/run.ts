@@ -12,12 +12,14 @@ import { runHttpBench } from './http.js';
 import type { HttpBenchResult } from './http.js';
 import { runMemoryBench } from './memory.js';
 import type { MemoryBenchResult } from './memory.js';
+import { runInterferenceBench } from './interference.js';
+import type { InterferenceResult } from './interference.js';
 import { runRecoveryBench } from './recovery.js';
 import type { RecoveryBenchResult } from './recovery.js';
 import type { Percentiles } from './support.js';
 import { formatRate, machine, writeResults } from './support.js';
 
-export const SCENARIOS = ['core', 'transport', 'open_loop', 'http', 'recovery', 'memory'] as const;
+export const SCENARIOS = ['core', 'transport', 'open_loop', 'http', 'recovery', 'memory', 'interference'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 /** --quick must finish in well under a minute on the 2-core CI machine; it proves the harness, not a speed. */
@@ -28,6 +30,7 @@ const QUICK = {
   http: { connections: 4, pipelining: 1, duration_s: 1 },
   recovery: { orders: 5_000, fills_per_order: 2, batch_size: 1024 },
   memory: { open_orders: 20_000 },
+  interference: { journal_orders: 5_000, rate_per_second: 500, seconds: 1, history_clients: 2 },
 };
 
 const FULL = {
@@ -37,6 +40,7 @@ const FULL = {
   http: { connections: 10, pipelining: 1, duration_s: 10 },
   recovery: { orders: 333_333, fills_per_order: 1, batch_size: 1024 },
   memory: { open_orders: 1_000_000 },
+  interference: { journal_orders: 200_000, rate_per_second: 1_000, seconds: 10, history_clients: 4 },
 };
 
 interface SuiteResults {
@@ -46,6 +50,7 @@ interface SuiteResults {
   http?: HttpBenchResult;
   recovery?: RecoveryBenchResult;
   memory?: MemoryBenchResult;
+  interference?: InterferenceResult;
 }
 
 async function runScenario(name: Scenario, sizes: typeof FULL, results: SuiteResults): Promise<void> {
@@ -56,6 +61,7 @@ async function runScenario(name: Scenario, sizes: typeof FULL, results: SuiteRes
     case 'http': results.http = await runHttpBench(sizes.http); return;
     case 'recovery': results.recovery = await runRecoveryBench(sizes.recovery); return;
     case 'memory': results.memory = await runMemoryBench(sizes.memory); return;
+    case 'interference': results.interference = await runInterferenceBench(sizes.interference); return;
   }
 }
 
@@ -108,6 +114,15 @@ function memorySection(r: MemoryBenchResult): string[] {
   return ['## 6. Memory', '', `- ${formatRate(r.settings.open_orders)} open orders: ${Math.round(r.heap_bytes_per_open_order)} bytes of heap per open order (target <= ${r.target.heap_bytes_per_open_order_max}: ${r.target.met ? 'met' : 'NOT met'}); RSS ${Math.round(r.rss_bytes_per_open_order)} bytes per order.`, ''];
 }
 
+function interferenceSection(r: InterferenceResult): string[] {
+  const h = r.history_requests;
+  return ['## 7. Interference of the Piscina pool with the order path', '',
+    `${formatRate(r.settings.rate_per_second)} new orders/s for ${r.settings.seconds} s, journal of ${formatRate(r.settings.journal_orders)} orders; heavy job: ${r.settings.heavy_job}.`, '',
+    '| | ack p50 / p99 / p99.99 / max (us) |', '|---|---|',
+    `| alone | ${us(r.alone.ack_latency)} |`, `| pool busy (${h.completed} replays done, ${h.refused_busy} refused busy) | ${us(r.with_pool_busy.ack_latency)} |`, '',
+    `p99 with / alone: ${r.ack_p99_ratio.toFixed(2)} (target <= ${r.ratio_target}: ${r.target_met ? 'met' : 'NOT met'}).`, ''];
+}
+
 function markdown(results: SuiteResults, quick: boolean): string {
   const m = machine();
   return [
@@ -119,7 +134,8 @@ function markdown(results: SuiteResults, quick: boolean): string {
     ...(results.http ? httpSection(results.http) : []),
     ...(results.recovery ? recoverySection(results.recovery) : []),
     ...(results.memory ? memorySection(results.memory) : []),
-    'Not yet in the suite: 7 (interference of a Piscina job with the order path) and 8 (QuickFIX peer: needs the FIX issue).', '',
+    ...(results.interference ? interferenceSection(results.interference) : []),
+    'Not yet in the suite: 8 (QuickFIX peer: needs the FIX issue).', '',
   ].join('\n');
 }
 

@@ -32,6 +32,7 @@ describe('benchmark harness', () => {
         http: { new_order: { requests: number; non_2xx: number }; blotter: { requests: number; non_2xx: number } };
         recovery: { replay_from_scratch: { commands: number; commands_per_second: number }; restart_with_snapshot: { total_ms: number } };
         memory: { settings: { open_orders: number }; heap_bytes_per_open_order: number };
+        interference: { alone: { ack_latency: P }; with_pool_busy: { ack_latency: P }; history_requests: { completed: number; failed: number }; ack_p99_ratio: number };
       };
     };
     const r = report.results;
@@ -55,7 +56,12 @@ describe('benchmark harness', () => {
     expect(r.recovery.restart_with_snapshot.total_ms).toBeGreaterThan(0);
     expect(r.memory.settings.open_orders).toBe(20_000);
     expect(r.memory.heap_bytes_per_open_order).toBeGreaterThan(0);
+    expectPercentiles(r.interference.alone.ack_latency);
+    expectPercentiles(r.interference.with_pool_busy.ack_latency);
+    expect(r.interference.history_requests.completed).toBeGreaterThan(0);
+    expect(r.interference.history_requests.failed).toBe(0);
+    expect(r.interference.ack_p99_ratio).toBeGreaterThan(0);
     const summary = readFileSync(`${root}bench/results/suite-quick.md`, 'utf8');
-    for (const heading of ['1. Transport', '2. Open-loop', '3. Core alone', '4. HTTP', '5. Recovery', '6. Memory']) expect(summary).toContain(heading);
+    for (const heading of ['1. Transport', '2. Open-loop', '3. Core alone', '4. HTTP', '5. Recovery', '6. Memory', '7. Interference']) expect(summary).toContain(heading);
   }, 150_000);
 });

@@ -1,0 +1,96 @@
+// Scenario 7: does work in the Piscina pool disturb the order path? Open-loop new orders at a steady rate,
+// acknowledgement p99 measured alone, then again while clients keep the pool busy with order-history
+// requests (each one replays the whole journal on a pool thread). Target: p99 moves by at most 10%.
+
+import * as flatbuffers from 'flatbuffers';
+import type { OpenLoopResult } from './ws-load.js';
+import { runLoadInWorker } from './ws-load.js';
+import { OPEN_LOOP_DRAIN_MS, OPEN_LOOP_IN_FLIGHT_MAX, OPEN_LOOP_SEND_LAG_MS_MAX, omsTarget, withService } from './gateway.js';
+import type { Machine } from './support.js';
+import { machine, newOrderFrames } from './support.js';
+
+export const INTERFERENCE_P99_RATIO_TARGET = 1.1;
+/** Parallel history requests kept outstanding; the pool answers beyond its queue with 503, counted apart. */
+const HISTORY_CLIENTS_MAX = 16;
+
+export interface InterferenceOptions {
+  /** Orders journaled first, so that each history replay is a heavy job. */
+  journal_orders: number;
+  rate_per_second: number;
+  seconds: number;
+  history_clients: number;
+}
+
+export interface InterferenceResult {
+  machine: Machine;
+  settings: InterferenceOptions & { heavy_job: string; sim_venue: false };
+  alone: OpenLoopResult;
+  with_pool_busy: OpenLoopResult;
+  history_requests: { completed: number; refused_busy: number; failed: number };
+  ack_p99_ratio: number;
+  ratio_target: number;
+  target_met: boolean;
+}
+
+async function openLoop(port: number, prefix: string, options: InterferenceOptions): Promise<OpenLoopResult> {
+  const frames = newOrderFrames(new flatbuffers.Builder(1024), Math.floor(options.rate_per_second * options.seconds), prefix);
+  const result = await runLoadInWorker({
+    mode: 'open', frames, rate_per_second: options.rate_per_second, duration_s: options.seconds, in_flight_max: OPEN_LOOP_IN_FLIGHT_MAX,
+    send_lag_ms_max: OPEN_LOOP_SEND_LAG_MS_MAX, drain_ms: OPEN_LOOP_DRAIN_MS, target: omsTarget(port, prefix),
+  });
+  if (result.mode !== 'open') throw new Error('ws-load returned a closed-loop result for an open-loop run');
+  return result;
+}
+
+/** Fills the journal through the real service, so that history replays have something heavy to do. */
+async function fillJournal(port: number, orders: number): Promise<void> {
+  const frames = newOrderFrames(new flatbuffers.Builder(1024), orders, 'J-');
+  const result = await runLoadInWorker({ mode: 'closed', frames, warmup_frames: [], window: 256, target: omsTarget(port, 'J-') });
+  if (result.mode !== 'closed' || result.answered !== orders) throw new Error('the journal was not filled');
+}
+
+/** Keeps `clients` history requests outstanding until `stop` resolves. */
+async function keepPoolBusy(port: number, clients: number, stop: Promise<void>): Promise<InterferenceResult['history_requests']> {
+  const counts = { completed: 0, refused_busy: 0, failed: 0 };
+  let stopped = false;
+  void stop.then(() => { stopped = true; });
+  const client = async (): Promise<void> => {
+    while (!stopped) {
+      try {
+        const response = await fetch(`http://127.0.0.1:${port}/v1/orders/J-1/history`, { headers: { authorization: 'Bearer demo-middle-token' } });
+        await response.arrayBuffer();
+        if (response.status === 200) counts.completed += 1;
+        else if (response.status === 503) {
+          counts.refused_busy += 1;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        } else counts.failed += 1;
+      } catch {
+        counts.failed += 1;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(clients, HISTORY_CLIENTS_MAX) }, client));
+  return counts;
+}
+
+export async function runInterferenceBench(options: InterferenceOptions): Promise<InterferenceResult> {
+  return withService(false, async (service) => {
+    await fillJournal(service.port, options.journal_orders);
+    const alone = await openLoop(service.port, 'A-', options);
+    let release = (): void => {};
+    const stop = new Promise<void>((resolve) => { release = resolve; });
+    const busy = keepPoolBusy(service.port, options.history_clients, stop);
+    // Let the pool threads start and get going before measuring.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const withPoolBusy = await openLoop(service.port, 'B-', options);
+    release();
+    const history = await busy;
+    const ratio = withPoolBusy.ack_latency.p99_us / Math.max(1, alone.ack_latency.p99_us);
+    return {
+      machine: machine(),
+      settings: { ...options, heavy_job: 'GET /v1/orders/{id}/history: a full journal replay on a Piscina thread', sim_venue: false },
+      alone, with_pool_busy: withPoolBusy, history_requests: history, ack_p99_ratio: ratio,
+      ratio_target: INTERFERENCE_P99_RATIO_TARGET, target_met: ratio <= INTERFERENCE_P99_RATIO_TARGET,
+    };
+  });
+}
