@@ -156,7 +156,9 @@ export interface DisconnectInfo {
 
 export interface GapInfo {
   afterSeq: number;
-  /** The server's explanation (the window it still holds). */
+  /** The oldest seq the server can resume after now (its retransmission window starts above it). */
+  oldestSeq: number;
+  /** The server's explanation. */
   text: string;
 }
 
@@ -526,7 +528,7 @@ export class OmsClient {
       // Reports up to the server's seq at that moment are lost to this stream; resuming from before them
       // again would only fail again.
       this.lastSeqDelivered = Math.max(this.lastSeqDelivered, status.lastSeq);
-      this.emit('gap', { afterSeq, text: status.text });
+      this.emit('gap', { afterSeq, oldestSeq: status.oldestSeq, text: status.text });
     }
     return { replayedCount: this.counters.reportsDelivered - before, gap };
   }

@@ -305,7 +305,7 @@ async function cmdCancel(ctx: Context, origClOrdId: string): Promise<number> {
 /**
  * The order's latest execution report among this user's reports the gateway still holds, or null. Replays
  * from seq 0; when that is older than the gateway's window, replays again from the window's start, which
- * the ResumeTooOld text names ("... window (N)") — the status has no field for it.
+ * ResumeTooOld carries (oldestSeq).
  */
 async function lookUpOrder(ctx: Context, clOrdId: string): Promise<ExecutionReportData | null> {
   let latest: ExecutionReportData | null = null;
@@ -320,10 +320,7 @@ async function lookUpOrder(ctx: Context, clOrdId: string): Promise<ExecutionRepo
   let windowStartSeq: number | null = null;
   const first = await connect(ctx, {
     resume_after_seq: 0, resume_timeout_ms: LOOKUP_TIMEOUT_MS, on_report: collect,
-    on_gap: (gap) => {
-      const match = /window \((\d+)\)/.exec(gap.text);
-      if (match !== null) windowStartSeq = Number(match[1]);
-    },
+    on_gap: (gap) => { windowStartSeq = gap.oldestSeq; },
   });
   await first.close();
   if (latest !== null || windowStartSeq === null) return latest;

@@ -28,6 +28,8 @@ export interface SessionStatusData {
   lastSeq: number;
   rejectCode: RejectCode;
   text: string;
+  /** ResumeTooOld: the oldest seq a resume can start after; 0 otherwise. */
+  oldestSeq: number;
 }
 
 export interface PositionData {
@@ -119,6 +121,7 @@ export function encodeStatus(b: flatbuffers.Builder, s: SessionStatusData): Uint
   addI64(b, 4, s.lastSeq);
   SessionStatus.addRejectCode(b, s.rejectCode);
   if (text !== 0) SessionStatus.addText(b, text);
+  addI64(b, 7, s.oldestSeq);
   return finish(b, ServerBody.SessionStatus, SessionStatus.endSessionStatus(b));
 }
 
@@ -187,7 +190,7 @@ export function decodeServerMessage(bytes: Uint8Array): ServerMessageData {
       return {
         kind: 'status', status: {
           code: s.code(), requestId: Number(s.requestId()), userId: s.userId(), sessionId: s.sessionId(),
-          lastSeq: Number(s.lastSeq()), rejectCode: s.rejectCode(), text: s.text() ?? '',
+          lastSeq: Number(s.lastSeq()), rejectCode: s.rejectCode(), text: s.text() ?? '', oldestSeq: Number(s.oldestSeq()),
         },
       };
     }

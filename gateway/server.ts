@@ -275,7 +275,7 @@ export class Gateway {
       case 'heartbeat': return this.sendTo(session, encodeHeartbeat(this.builder, request.timeUs));
       case 'cancel_on_disconnect':
         session.cancelOnDisconnect = request.enabled;
-        return this.status(session, SessionStatusCode.Subscribed, request.requestId, RejectCode.None, `cancel-on-disconnect ${request.enabled ? 'on' : 'off'}`);
+        return this.status(session, SessionStatusCode.Ok, request.requestId, RejectCode.None, `cancel-on-disconnect ${request.enabled ? 'on' : 'off'}`);
     }
   }
 
@@ -294,7 +294,8 @@ export class Gateway {
   private resume(session: Session, requestId: number, afterSeq: number): void {
     const results = this.deps.router.resume(session, afterSeq);
     if (results === null) {
-      this.status(session, SessionStatusCode.ResumeTooOld, requestId, RejectCode.Other, `seq ${afterSeq} is older than the retransmission window (${this.deps.router.oldestResumableSeq()})`);
+      const oldest = this.deps.router.oldestResumableSeq();
+      this.status(session, SessionStatusCode.ResumeTooOld, requestId, RejectCode.Other, `seq ${afterSeq} is older than the retransmission window (${oldest})`, oldest);
       return;
     }
     // Everything after afterSeq, including results this connection may already have had live: the client
@@ -328,9 +329,9 @@ export class Gateway {
     this.sendTo(session, encodeReports(this.builder, [result]));
   }
 
-  private status(session: Session, code: SessionStatusCode, requestId: number, rejectCode: RejectCode, text: string): void {
+  private status(session: Session, code: SessionStatusCode, requestId: number, rejectCode: RejectCode, text: string, oldestSeq = 0): void {
     this.sendTo(session, encodeStatus(this.builder, {
-      code, requestId, userId: session.userId, sessionId: session.sessionId, lastSeq: this.deps.lastSeq(), rejectCode, text,
+      code, requestId, userId: session.userId, sessionId: session.sessionId, lastSeq: this.deps.lastSeq(), rejectCode, text, oldestSeq,
     }));
   }
 

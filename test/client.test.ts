@@ -266,9 +266,9 @@ class FakeGateway {
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 
-  private status(socket: ServerSocket, code: SessionStatusCode, requestId: number, text = ''): void {
+  private status(socket: ServerSocket, code: SessionStatusCode, requestId: number, text = '', oldestSeq = 0): void {
     socket.send(encodeStatus(this.builder, {
-      code, requestId, userId: DEMO.users.trader, sessionId: this.sessionIdLast, lastSeq: this.results.length, rejectCode: RejectCode.None, text,
+      code, requestId, userId: DEMO.users.trader, sessionId: this.sessionIdLast, lastSeq: this.results.length, rejectCode: RejectCode.None, text, oldestSeq,
     }));
   }
 
@@ -295,7 +295,7 @@ class FakeGateway {
 
   private resume(socket: ServerSocket, requestId: number, afterSeq: number): void {
     if (this.resumeTooOld) {
-      this.status(socket, SessionStatusCode.ResumeTooOld, requestId, `seq ${afterSeq} is older than the retransmission window (${this.results.length})`);
+      this.status(socket, SessionStatusCode.ResumeTooOld, requestId, `seq ${afterSeq} is older than the retransmission window`, this.results.length);
       return;
     }
     this.beforeReplay(socket);
@@ -360,7 +360,8 @@ describe('OmsClient against a scripted gateway', () => {
     const fake = await FakeGateway.start();
     const seen: number[] = [];
     const gaps: string[] = [];
-    const client = await OmsClient.connect(fake.url, TRADER, { ...fast, on_report: (r) => seen.push(r.seq), on_gap: (g) => gaps.push(g.text) });
+    const oldest: number[] = [];
+    const client = await OmsClient.connect(fake.url, TRADER, { ...fast, on_report: (r) => seen.push(r.seq), on_gap: (g) => { gaps.push(g.text); oldest.push(g.oldestSeq); } });
     fake.journal([fill('G', 1)]);
     await waitFor('1 report', () => seen.length === 1);
     fake.resumeTooOld = true;
@@ -373,6 +374,8 @@ describe('OmsClient against a scripted gateway', () => {
     await waitFor('the live report', () => seen.includes(3));
     expect(seen).toEqual([1, 3]);
     expect(gaps[0]).toMatch(/retransmission window/);
+    // The window's start comes as a field, so a client can resume from it without parsing text.
+    expect(oldest[0]).toBe(2);
     await client.close();
     await fake.close();
   });

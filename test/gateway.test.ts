@@ -217,6 +217,7 @@ describe('gateway with the simulated venue', () => {
     second.session({ kind: 'resume', requestId: 6, afterSeq: 0 });
     const tooOld = await second.until((m) => m.kind === 'status' && m.status.requestId === 6);
     expect(tooOld.kind === 'status' && tooOld.status.code).toBe(SessionStatusCode.ResumeTooOld);
+    expect(tooOld.kind === 'status' && tooOld.status.oldestSeq).toBeGreaterThan(0);
     await second.close();
   });
 
@@ -289,7 +290,8 @@ describe('gateway limits and shutdown', () => {
 
     const trader = await Conn.open(service.port, 'demo-trader-token');
     trader.session({ kind: 'cancel_on_disconnect', requestId: 3, enabled: true });
-    await trader.until((m) => m.kind === 'status' && m.status.requestId === 3);
+    const acknowledged = await trader.until((m) => m.kind === 'status' && m.status.requestId === 3);
+    expect(acknowledged.kind === 'status' && acknowledged.status.code).toBe(SessionStatusCode.Ok);
     const acked: string[] = [];
     for (let i = 0; i < 20; i++) {
       const answer = await trader.answer(trader.send(order(`SD-${i}`)));

@@ -16,7 +16,8 @@ export enum SessionStatusCode {
   Subscribed = 2,
   ResumeComplete = 3,
   ResumeTooOld = 4,
-  Error = 5
+  Error = 5,
+  Ok = 6
 }
 
 export enum SessionRequestBody {
@@ -394,8 +395,13 @@ text(optionalEncoding?:any):string|Uint8Array|null {
   return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
 }
 
+oldestSeq():bigint {
+  const offset = this.bb!.__offset(this.bb_pos, 18);
+  return offset ? this.bb!.readUint64(this.bb_pos + offset) : BigInt('0');
+}
+
 static startSessionStatus(builder:flatbuffers.Builder) {
-  builder.startObject(7);
+  builder.startObject(8);
 }
 
 static addCode(builder:flatbuffers.Builder, code:SessionStatusCode) {
@@ -426,12 +432,16 @@ static addText(builder:flatbuffers.Builder, textOffset:flatbuffers.Offset) {
   builder.addFieldOffset(6, textOffset, 0);
 }
 
+static addOldestSeq(builder:flatbuffers.Builder, oldestSeq:bigint) {
+  builder.addFieldInt64(7, oldestSeq, BigInt('0'));
+}
+
 static endSessionStatus(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createSessionStatus(builder:flatbuffers.Builder, code:SessionStatusCode, requestId:bigint, userId:number, sessionId:number, lastSeq:bigint, rejectCode:RejectCode, textOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createSessionStatus(builder:flatbuffers.Builder, code:SessionStatusCode, requestId:bigint, userId:number, sessionId:number, lastSeq:bigint, rejectCode:RejectCode, textOffset:flatbuffers.Offset, oldestSeq:bigint):flatbuffers.Offset {
   SessionStatus.startSessionStatus(builder);
   SessionStatus.addCode(builder, code);
   SessionStatus.addRequestId(builder, requestId);
@@ -440,6 +450,7 @@ static createSessionStatus(builder:flatbuffers.Builder, code:SessionStatusCode, 
   SessionStatus.addLastSeq(builder, lastSeq);
   SessionStatus.addRejectCode(builder, rejectCode);
   SessionStatus.addText(builder, textOffset);
+  SessionStatus.addOldestSeq(builder, oldestSeq);
   return SessionStatus.endSessionStatus(builder);
 }
 }
