@@ -6,10 +6,8 @@
 // Loaded through gateway/history-task-boot.mjs, which registers the TypeScript loader in the pool thread
 // (worker threads do not inherit the main thread's loader).
 
-import { Command } from '../schemas/generated/oms_generated.js';
-import { CommandDecoder } from '../core/decode.js';
 import type { AuditRecord } from '../persistence/audit.js';
-import { orderHistory } from '../persistence/audit.js';
+import { newOrderClOrdIdAt, orderHistoryFrom } from '../persistence/audit.js';
 import { Journal } from '../persistence/journal.js';
 
 /** Records one answer carries at most; a longer history is cut (oldest kept) and flagged `truncated`. */
@@ -39,24 +37,14 @@ export default async function historyTask(task: HistoryTask): Promise<HistoryRes
   assert(Number.isSafeInteger(task.to_seq) && task.to_seq >= task.created_seq, `to_seq ${task.to_seq} is before created_seq ${task.created_seq}`);
   const journal = Journal.open({ path: task.journal_path, readOnly: true });
   try {
-    const original = originalClOrdId(journal, task.created_seq);
-    // orderHistory follows the chain forwards from the ClOrdID it is given, so it must be the first one:
-    // a later ClOrdID (after a replace) would miss everything before it.
-    const all = orderHistory(journal, original).filter((r) => r.seq <= task.to_seq);
+    // The replica gave us the order's createdSeq, so its first ClOrdID is one journal read away (no recovery).
+    const original = newOrderClOrdIdAt(journal, task.created_seq);
+    assert(original !== null, `journal entry ${task.created_seq} is not the order's NewOrder`);
+    const all = orderHistoryFrom(journal, original).filter((r) => r.seq <= task.to_seq);
     return { original_cl_ord_id: original, records: all.slice(0, HISTORY_RECORDS_MAX), truncated: all.length > HISTORY_RECORDS_MAX };
   } finally {
     await journal.close();
   }
-}
-
-function originalClOrdId(journal: Journal, createdSeq: number): string {
-  const decoder = new CommandDecoder();
-  for (const entry of journal.read(createdSeq, createdSeq)) {
-    const body = decoder.decode(entry.bytes);
-    assert(body.type === Command.NewOrder, `journal entry ${createdSeq} is ${Command[body.type]}, not the order's NewOrder`);
-    return body.clOrdId;
-  }
-  throw new Error(`history: journal entry ${createdSeq} not found`);
 }
 
 function assert(condition: boolean, message: string): asserts condition {

@@ -61,27 +61,23 @@ function mentions(body: CommandBody, clOrdIds: Set<string>): boolean {
   }
 }
 
-/**
- * The ClOrdID the order was entered with, given any ClOrdID of its cancel/replace chain: the history is
- * followed forwards from the NewOrder, so starting from a later ClOrdID would lose what came before it.
- */
-function originalClOrdId(journal: Journal, clOrdId: string): string {
-  const order = recover(journal).core.state.ordersByClOrdId.get(clOrdId);
-  if (order === undefined) return clOrdId;
-  const entry = [...journal.read(order.createdSeq, order.createdSeq)][0];
-  if (entry === undefined) return clOrdId;
+/** The ClOrdID of the NewOrder journaled at `seq` (an order's createdSeq), or null if that entry is not one. */
+export function newOrderClOrdIdAt(journal: Journal, seq: number): string | null {
+  const entry = [...journal.read(seq, seq)][0];
+  if (entry === undefined) return null;
   const body = new CommandDecoder().decode(entry.bytes);
-  return body.type === Command.NewOrder ? body.clOrdId : clOrdId;
+  return body.type === Command.NewOrder ? body.clOrdId : null;
 }
 
 /**
- * The full history of the order that ever carried `clOrdId`: replays the journal with events on, and keeps
- * each command that names any ClOrdID of the order's chain, with the events it produced for that order.
+ * The full history of an order, from the ClOrdID it was entered with: replays the journal with events on,
+ * and keeps each command that names any ClOrdID of the order's chain, with the events it produced. The chain
+ * is followed forwards, so a later ClOrdID (after a replace) would miss what came before it: see orderHistory.
  */
-export function orderHistory(journal: Journal, clOrdId: string): AuditRecord[] {
+export function orderHistoryFrom(journal: Journal, originalClOrdId: string): AuditRecord[] {
   const core = new Core();
   const decoder = new CommandDecoder();
-  const chain = new Set([originalClOrdId(journal, clOrdId)]);
+  const chain = new Set([originalClOrdId]);
   const history: AuditRecord[] = [];
   for (const entry of journal.read(journal.firstSeq(), journal.lastSeq())) {
     const body = decoder.decode(entry.bytes);
@@ -100,4 +96,15 @@ export function orderHistory(journal: Journal, clOrdId: string): AuditRecord[] {
     history.push({ ...record(entry.seq, decoder.header, body), events: events.map(describeEvent) });
   }
   return history;
+}
+
+/**
+ * The full history of the order that ever carried `clOrdId` (any ClOrdID of its chain). Finding the order's
+ * first ClOrdID takes a recovery; a caller that knows the order's createdSeq should use newOrderClOrdIdAt and
+ * orderHistoryFrom instead (the HTTP API's history task does).
+ */
+export function orderHistory(journal: Journal, clOrdId: string): AuditRecord[] {
+  const order = recover(journal).core.state.ordersByClOrdId.get(clOrdId);
+  const original = order === undefined ? null : newOrderClOrdIdAt(journal, order.createdSeq);
+  return orderHistoryFrom(journal, original ?? clOrdId);
 }

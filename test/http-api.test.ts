@@ -25,6 +25,10 @@ vi.mock('../persistence/audit.js', async (importOriginal) => {
       mainThreadReplays.count += 1;
       return actual.orderHistory(...args);
     },
+    orderHistoryFrom: (...args: Parameters<typeof actual.orderHistoryFrom>) => {
+      mainThreadReplays.count += 1;
+      return actual.orderHistoryFrom(...args);
+    },
   };
 });
 
