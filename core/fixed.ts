@@ -25,10 +25,6 @@ export function assert(condition: unknown, message: string): asserts condition {
   if (!condition) throw new Error(`invariant: ${message}`);
 }
 
-export function isSafeInt(value: number): boolean {
-  return Number.isSafeInteger(value);
-}
-
 /** qty x price x multiplier, exact. The number fast path is exact whenever its result is a safe integer. */
 export function notional(qty: number, price: number, multiplier: number): bigint {
   const product = qty * price * multiplier;

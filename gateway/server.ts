@@ -6,7 +6,7 @@
 // and the gateway's clock: identity comes from the token, never from the client's bytes.
 
 import * as flatbuffers from 'flatbuffers';
-import { Command, RejectCode, Role } from '../schemas/generated/oms_generated.js';
+import { Command, RejectCode } from '../schemas/generated/oms_generated.js';
 import type { CommandBody } from '../schemas/commands.js';
 import { encodeCommandCopy } from '../schemas/commands.js';
 import type { CommandResultData } from '../schemas/results.js';
@@ -60,7 +60,6 @@ export interface GatewayDeps {
   /** Token -> user id, from the configuration. */
   tokens: ReadonlyMap<string, number>;
   userExists(userId: number): boolean;
-  userRole(userId: number): Role | undefined;
   lastSeq(): number;
   nowUs(): number;
   /** Submits a stamped frame; resolves with its durable result (already applied to the replica and routed). */

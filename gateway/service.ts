@@ -105,7 +105,7 @@ class Service {
     this.gateway = new Gateway(uws, {
       config: this.config, router: this.router, metrics: this.metrics,
       tokens: new Map(this.config.auth.tokens.map((t) => [t.token, t.user_id])),
-      userExists: (userId) => state.users.has(userId), userRole: (userId) => state.users.get(userId)?.role,
+      userExists: (userId) => state.users.has(userId),
       lastSeq: () => this.replica.lastSeq(), nowUs: () => this.clock.nowUs(),
       submit: (frame) => this.submit(frame), openOrdersOfSession: (sessionId) => this.openOrdersOf(sessionId),
       ready: () => this.readyFlag,
