@@ -49,7 +49,6 @@ export class CoreHost {
   private stopped: Error | null = null;
   readonly options: Required<Pick<CoreHostOptions, 'batch_frames_max' | 'queued_frames_max'>>;
   recovery!: RecoveryReport;
-  lastSeq = 0;
   /** Called once if the worker dies; the process should restart and recover. */
   onFatal: (error: Error) => void = () => {};
 
@@ -81,7 +80,6 @@ export class CoreHost {
     const ready = await host.expect(0);
     if (ready.type !== 'ready') throw new Error(`core worker sent ${ready.type} before ready`);
     host.recovery = ready.report;
-    host.lastSeq = ready.report.last_seq;
     return host;
   }
 
@@ -113,7 +111,6 @@ export class CoreHost {
     try {
       const reply = await this.request({ type: 'batch', id: this.nextId++, frames: packFrames(frames) }, true);
       if (reply.type !== 'results') throw new Error(`expected results, got ${reply.type}`);
-      this.lastSeq = reply.last_seq;
       return reply.bytes;
     } finally {
       this.inFlightFrames -= frames.length;

@@ -24,7 +24,7 @@ export type HostMessage =
 
 export type WorkerMessage =
   | { type: 'ready'; report: RecoveryReport }
-  | { type: 'results'; id: number; bytes: Uint8Array; last_seq: number }
+  | { type: 'results'; id: number; bytes: Uint8Array }
   | { type: 'snapshot'; id: number; seq: number; state_hash: string; size_bytes: number }
   | { type: 'status'; id: number; last_seq: number; state_hash: string }
   | { type: 'state'; id: number; bytes: Uint8Array }

@@ -78,7 +78,7 @@ function applyBatch(id: number, packed: Uint8Array): void {
     ? journal.flush().then(() => metrics.commitSeconds.observe((performance.now() - applied) / 1000))
     : Promise.resolve();
   releaseChain = releaseChain.then(() => durable).then(
-    () => send({ type: 'results', id, bytes: results, last_seq: core.lastSeq() }, [results.buffer as ArrayBuffer]),
+    () => send({ type: 'results', id, bytes: results }, [results.buffer as ArrayBuffer]),
     fail,
   );
   if (config.snapshot_every_commands > 0 && commandsSinceSnapshot >= config.snapshot_every_commands) {
