@@ -53,12 +53,17 @@ export function authoriseCommand(user: User | null, type: Command): Reject | nul
   return null;
 }
 
+/** Whether a user may see and act on an account: the one definition the core, router and HTTP API share. */
+export function isEntitled(user: User, accountId: number): boolean {
+  return user.allAccounts || user.accountIds.includes(accountId);
+}
+
 /** Portfolio managers own parent orders; only traders place orders on venues. */
 export function mayTrade(user: User, accountId: number, isVenueOrder: boolean): Reject | null {
   if (isVenueOrder && user.role !== Role.Trader) {
     return reject(RejectCode.NotAuthorised, `role ${Role[user.role]} may not place orders on a venue`);
   }
-  if (!user.allAccounts && !user.accountIds.includes(accountId)) {
+  if (!isEntitled(user, accountId)) {
     return reject(RejectCode.NotEntitled, `user ${user.name} is not entitled to account ${accountId}`);
   }
   return null;

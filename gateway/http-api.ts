@@ -25,6 +25,7 @@ import type { CommandBody, NewOrderCmd } from '../schemas/commands.js';
 import { encodeCommandCopy } from '../schemas/commands.js';
 import type { CommandResultData, ExecutionReportData } from '../schemas/results.js';
 import { CoreQueueFullError, CoreStoppedError } from '../core/core-host.js';
+import { isEntitled } from '../core/checks.js';
 import { CommandDecoder, DecodeError, DEFAULT_DECODE_LIMITS } from '../core/decode.js';
 import { absBig, AVG_PX_EXTRA_DIGITS, avgPx, formatScaled, LIMIT_MONEY_DIGITS, MONEY_SCALE_DIGITS, notional, parseScaled } from '../core/fixed.js';
 import type { Instrument, LimitSet, Order, Position, User } from '../core/model.js';
@@ -459,10 +460,6 @@ function averageCost(cost: bigint, qty: number, multiplier: number): bigint {
   return (numerator * 2n + denominator) / (denominator * 2n);
 }
 
-function entitled(user: User, accountId: number): boolean {
-  return user.allAccounts || user.accountIds.includes(accountId);
-}
-
 function assert(condition: unknown, message: string): asserts condition {
   if (!condition) throw new Error(`invariant: http-api: ${message}`);
 }
@@ -812,7 +809,7 @@ class HttpApiServer implements HttpApi {
   /** Any ClOrdID of the order's chain; an order on an account the user is not entitled to does not exist. */
   private visibleOrder(user: User, clOrdId: string): Order {
     const order = this.state.ordersByClOrdId.get(clOrdId);
-    if (order === undefined || !entitled(user, order.accountId)) throw new ApiProblem(404, RejectCode.UnknownOrder, `no order ${clOrdId}`);
+    if (order === undefined || !isEntitled(user, order.accountId)) throw new ApiProblem(404, RejectCode.UnknownOrder, `no order ${clOrdId}`);
     return order;
   }
 
@@ -903,7 +900,7 @@ class HttpApiServer implements HttpApi {
   /** An explicit account filter: unknown is 404, not entitled is 403 (accounts are reference data, not secret). */
   private checkAccountReadable(user: User, accountId: number): void {
     if (!this.state.accounts.has(accountId)) throw new ApiProblem(404, RejectCode.UnknownAccount, `unknown account ${accountId}`);
-    if (!entitled(user, accountId)) throw new ApiProblem(403, RejectCode.NotEntitled, `not entitled to account ${accountId}`);
+    if (!isEntitled(user, accountId)) throw new ApiProblem(403, RejectCode.NotEntitled, `not entitled to account ${accountId}`);
   }
 
   private orderView(order: Order): Record<string, unknown> {
@@ -972,7 +969,7 @@ class HttpApiServer implements HttpApi {
     const positions: Array<Record<string, unknown>> = [];
     let truncated = false;
     for (const position of this.state.positions.values()) {
-      if (!entitled(user, position.accountId)) continue;
+      if (!isEntitled(user, position.accountId)) continue;
       if (accountId !== undefined && position.accountId !== accountId) continue;
       if (instrumentId !== undefined && position.instrumentId !== instrumentId) continue;
       if (positions.length === POSITIONS_MAX) {
@@ -1014,7 +1011,7 @@ class HttpApiServer implements HttpApi {
     queryOf(call.query, []);
     const accounts: Array<Record<string, unknown>> = [];
     for (const account of this.state.accounts.values()) {
-      if (!entitled(user, account.accountId)) continue;
+      if (!isEntitled(user, account.accountId)) continue;
       const risk = this.state.accountRisk.get(account.accountId);
       const gross: Record<string, string> = {};
       for (const [currency, amount] of risk?.grossExposureByCurrency ?? []) gross[currency] = trimDecimal(formatScaled(amount, MONEY_SCALE_DIGITS), 0);

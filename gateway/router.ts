@@ -4,6 +4,7 @@
 // journal seq, so a reconnecting client resumes after its last seq with nothing missed or repeated.
 
 import { ExecType, Role } from '../schemas/generated/oms_generated.js';
+import { isEntitled } from '../core/checks.js';
 import { formatScaled } from '../core/fixed.js';
 import { positionKey } from '../core/model.js';
 import { unrealisedPnl } from '../core/risk.js';
@@ -72,7 +73,7 @@ export class ReportRouter {
     const user = this.replica.core.state.users.get(userId);
     if (user === undefined) return false;
     if (user.role === Role.Venue) return false;
-    return user.allAccounts || user.accountIds.includes(accountId);
+    return isEntitled(user, accountId);
   }
 
   /** The positions (as of the replica now: it has applied `share`'s command) that the fills in `share` moved. */
