@@ -7,6 +7,8 @@
 //   10^-MONEY_SCALE_DIGITS of the currency, so that instruments of different precisions add exactly;
 // - limits are configured at 10^-LIMIT_MONEY_DIGITS of the currency (micro-units), an int64 on the wire.
 
+import { assert } from './assert.js';
+
 export const MONEY_SCALE_DIGITS = 18;
 export const LIMIT_MONEY_DIGITS = 6;
 /** AvgPx carries this many digits beyond the price precision, rounded half-up (FIX AvgPx is a float). */
@@ -19,10 +21,6 @@ for (let i = 0; i <= 40; i++) POW10.push(10n ** BigInt(i));
 export function pow10(digits: number): bigint {
   assert(Number.isInteger(digits) && digits >= 0 && digits <= 40, `pow10 digits out of range: ${digits}`);
   return POW10[digits];
-}
-
-export function assert(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(`invariant: ${message}`);
 }
 
 /** qty x price x multiplier, exact. The number fast path is exact whenever its result is a safe integer. */

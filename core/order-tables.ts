@@ -2,7 +2,7 @@
 // million entries cost more than the rest of a command (cache misses on every probe). Their API mirrors
 // the Map/Set calls the core and tests use.
 
-import { assert } from './fixed.js';
+import { assert } from './assert.js';
 import type { Order } from './model.js';
 
 /** Orders by orderId; ids are dense (1, 2, 3, ...) because the core assigns them from a counter. */

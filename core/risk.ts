@@ -3,7 +3,8 @@
 // are always the sum of their parts (asserted by test/properties.test.ts through the state hash).
 
 import { OrdStatus, Side } from '../schemas/generated/oms_generated.js';
-import { absBig, assert, notional, toMoneyScale } from './fixed.js';
+import { assert } from './assert.js';
+import { absBig, notional, toMoneyScale } from './fixed.js';
 import type { AccountRisk, Instrument, Order, Position } from './model.js';
 import { isTerminal, leavesQty, positionKey } from './model.js';
 import type { CoreState } from './state.js';

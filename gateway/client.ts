@@ -33,6 +33,7 @@ import { encodeCommandCopy } from '../schemas/commands.js';
 import type { CommandResultData } from '../schemas/results.js';
 import type { PositionData, ServerMessageData, SessionRequestData, SessionStatusData } from './protocol.js';
 import { decodeServerMessage, encodeSessionRequest, SessionStatusCode, SubscriptionScope } from './protocol.js';
+import { assert } from '../core/assert.js';
 
 export { SessionStatusCode, SubscriptionScope };
 export type { SessionStatusData };
@@ -897,6 +898,3 @@ export function checkToken(token: string, asSubprotocol: boolean): void {
   if (/[\r\n]/.test(token)) throw new RangeError('a token cannot contain line breaks');
 }
 
-function assert(condition: boolean, message: string): asserts condition {
-  if (!condition) throw new Error(`invariant: ${message}`);
-}

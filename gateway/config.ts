@@ -20,6 +20,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { SYSTEM_USER_ID } from '../core/checks.js';
 import { DEMO } from '../core/demo.js';
+import { assert } from '../core/assert.js';
 
 export interface AuthToken {
   readonly token: string;
@@ -499,6 +500,3 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-function assert(condition: boolean, message: string): asserts condition {
-  if (!condition) throw new Error(`invariant: ${message}`);
-}
