@@ -21,6 +21,8 @@ import { isIP } from 'node:net';
 import { SYSTEM_USER_ID } from '../core/checks.js';
 import { DEMO } from '../core/demo.js';
 import { assert } from '../core/assert.js';
+import type { FixVenueConfig } from '../venue/fix-venue-config.js';
+import { checkFixVenue, FIX_VENUES_MAX, fixVenuesProblems } from '../venue/fix-venue-config.js';
 
 export interface AuthToken {
   readonly token: string;
@@ -57,6 +59,10 @@ export interface Config {
   readonly sim_venue: {
     readonly enabled: boolean;
     readonly seed: number;
+  };
+  readonly fix: {
+    /** FIX 4.4 initiator sessions to execution venues (venue/fix-venue-config.ts); empty: none. */
+    readonly venues: readonly FixVenueConfig[];
   };
   readonly auth: {
     readonly tokens: readonly AuthToken[];
@@ -112,6 +118,7 @@ export const DEFAULT_CONFIG: Config = deepFreeze({
   },
   core: { batch_frames_max: 4096, queued_frames_max: 65_536, snapshot_every_commands: 250_000, tick_interval_ms: 1000 },
   sim_venue: { enabled: true, seed: 1 },
+  fix: { venues: [] },
   auth: { tokens: demoTokens() },
 });
 
@@ -264,6 +271,25 @@ const tokens: Spec<readonly AuthToken[]> = {
   },
 };
 
+const fixVenues: Spec<readonly FixVenueConfig[]> = {
+  allowed: `a list of at most ${FIX_VENUES_MAX} FIX venue sessions (README "FIX venues")`,
+  fromEnv: (value) => listFromEnv(value, (part) => part),
+  check: (value) => {
+    if (value instanceof EnvJsonError) return fail(`is not valid JSON (${value.message})`);
+    if (!Array.isArray(value)) return fail(`must be ${fixVenues.allowed}`);
+    if (value.length > FIX_VENUES_MAX) return fail(`has ${value.length} venues, at most ${FIX_VENUES_MAX} allowed`);
+    const venues: FixVenueConfig[] = [];
+    const problems: string[] = [];
+    for (const [index, item] of value.entries()) {
+      const checked = checkFixVenue(item);
+      if (checked.ok) venues.push(checked.venue);
+      else problems.push(...checked.problems.map((p) => `item ${index}${p.startsWith('.') ? '' : ' '}${p}`));
+    }
+    if (problems.length === 0) problems.push(...fixVenuesProblems(venues));
+    return problems.length === 0 ? ok(venues) : fail(problems.join('; '));
+  },
+};
+
 const SCHEMA: Schema = {
   data: {
     dir: text(`a non-empty path of at most ${PATH_CHARS_MAX} characters`, (v) => v.length > 0 && v.length <= PATH_CHARS_MAX && !v.includes('\0')),
@@ -289,6 +315,9 @@ const SCHEMA: Schema = {
     enabled: boolean,
     seed: integer(0, U32_MAX),
   },
+  fix: {
+    venues: fixVenues,
+  },
   auth: {
     tokens,
   },
@@ -303,6 +332,11 @@ function crossProblems(config: Config): string[] {
   }
   if (gateway.heartbeat_interval_ms >= gateway.idle_timeout_s * 1000) {
     problems.push(`gateway.heartbeat_interval_ms (${gateway.heartbeat_interval_ms}) must be less than gateway.idle_timeout_s (${gateway.idle_timeout_s}) × 1000, or quiet healthy sessions are closed as idle`);
+  }
+  if (config.sim_venue.enabled) {
+    for (const venue of config.fix.venues) {
+      if (venue.venue_id === DEMO.venues.SIM) problems.push(`fix.venues: venue_id ${venue.venue_id} (${venue.name}) is the simulated venue's; disable sim_venue or pick another id`);
+    }
   }
   return problems;
 }

@@ -38,6 +38,7 @@ import type { GatewayMetrics } from './metrics.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
 import type { Replica } from './replica.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.js';
+import type { VenueStatus } from '../venue/fix-venue.js';
 
 export interface HttpApiDeps {
   config: Config;
@@ -52,6 +53,15 @@ export interface HttpApiDeps {
   journal_path: string;
   /** Where unexpected failures (HTTP 500) are reported; default: one JSON line on stderr. */
   log?: (fields: Record<string, unknown>) => void;
+  /** FIX venue sessions (state and admin); absent: none configured. */
+  venues?: VenueAdmin;
+}
+
+export interface VenueAdmin {
+  statuses(): VenueStatus[];
+  /** False when no FIX session serves the venue. */
+  disconnect(venueId: number): boolean;
+  connect(venueId: number): boolean;
 }
 
 export interface PoolStats {
@@ -108,7 +118,8 @@ const STATUS_LINES: Readonly<Record<number, string>> = {
 type Method = 'get' | 'post' | 'put';
 type HandlerName =
   | 'newOrder' | 'listOrders' | 'getOrder' | 'orderHistory' | 'cancelOrder' | 'replaceOrder' | 'releaseChild'
-  | 'positions' | 'accounts' | 'instruments' | 'getLimits' | 'putLimits' | 'getKillSwitch' | 'putKillSwitch' | 'openapi';
+  | 'positions' | 'accounts' | 'instruments' | 'getLimits' | 'putLimits' | 'getKillSwitch' | 'putKillSwitch' | 'openapi'
+  | 'venues' | 'venueDisconnect' | 'venueConnect';
 
 export interface RouteSpec {
   method: Method;
@@ -137,6 +148,9 @@ export const HTTP_ROUTES: readonly RouteSpec[] = [
   { method: 'put', path: '/v1/limits', handler: 'putLimits', body: true, auth: true },
   { method: 'get', path: '/v1/kill-switch', handler: 'getKillSwitch', body: false, auth: true },
   { method: 'put', path: '/v1/kill-switch', handler: 'putKillSwitch', body: true, auth: true },
+  { method: 'get', path: '/v1/venues', handler: 'venues', body: false, auth: true },
+  { method: 'post', path: '/v1/venues/{venue_id}/disconnect', handler: 'venueDisconnect', body: false, auth: true },
+  { method: 'post', path: '/v1/venues/{venue_id}/connect', handler: 'venueConnect', body: false, auth: true },
   { method: 'get', path: '/v1/openapi.json', handler: 'openapi', body: false, auth: false },
 ];
 
@@ -146,6 +160,8 @@ const DESK_ROLES: ReadonlySet<Role> = new Set([
 ]);
 const LIMIT_READERS: ReadonlySet<Role> = new Set([Role.Admin]);
 const KILL_SWITCH_READERS: ReadonlySet<Role> = new Set([Role.Compliance, Role.Admin]);
+/** Venue connectivity is operations' business; only an admin drops or restores a session. */
+const VENUE_ADMINS: ReadonlySet<Role> = new Set([Role.Admin]);
 
 // ---- errors -------------------------------------------------------------------------------------------------
 
@@ -530,6 +546,9 @@ class HttpApiServer implements HttpApi {
     getKillSwitch: (call) => this.getKillSwitch(call),
     putKillSwitch: (call) => this.putKillSwitch(call),
     openapi: () => ({ status: 200, body: OPENAPI_DOCUMENT }),
+    venues: (call) => this.venues(call),
+    venueDisconnect: (call) => this.venueAdmin(call, 'disconnect'),
+    venueConnect: (call) => this.venueAdmin(call, 'connect'),
   };
 
   constructor(private readonly deps: HttpApiDeps) {
@@ -1135,5 +1154,22 @@ class HttpApiServer implements HttpApi {
     const result = await this.submit(user, command);
     this.throwIfRefused(result);
     return { status: 200, body: { seq: result.seq, kill_switch: this.killSwitchView() } };
+  }
+
+  private venues(call: Call): ApiAnswer {
+    this.userOf(call);
+    queryOf(call.query, []);
+    return { status: 200, body: { venues: this.deps.venues?.statuses() ?? [] } };
+  }
+
+  private venueAdmin(call: Call, action: 'disconnect' | 'connect'): ApiAnswer {
+    this.requireRole(this.userOf(call), VENUE_ADMINS, `${action} a venue`);
+    queryOf(call.query, []);
+    const text = call.params[0];
+    const venueId = /^\d{1,10}$/.test(text) ? Number(text) : NaN;
+    if (!Number.isSafeInteger(venueId) || venueId > UINT32_MAX) throw bad(RejectCode.InvalidField, `venue_id must be an integer, got ${JSON.stringify(text)}`);
+    const done = this.deps.venues?.[action](venueId) ?? false;
+    if (!done) throw new ApiProblem(404, RejectCode.UnknownVenue, `no FIX session serves venue ${venueId}`);
+    return { status: 200, body: { venue: this.deps.venues?.statuses().find((v) => v.venue_id === venueId) } };
   }
 }

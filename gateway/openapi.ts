@@ -33,6 +33,7 @@ const COMMAND_PROBLEMS = {
   503: problem('The core queue is full or the service is stopping; retry (RateLimited).'),
 };
 const CL_ORD_ID = { name: 'cl_ord_id', in: 'path', required: true, schema: { type: 'string' }, description: 'Any ClOrdID of the order (for cancel/replace: its current one), percent-encoded.' };
+const VENUE_ID_PARAM = { name: 'venue_id', in: 'path', required: true, schema: { type: 'integer' }, description: 'The venue id (DefineVenue) a FIX session serves.' };
 const NOT_FOUND_ORDER = { 404: problem('No such order on an account the user is entitled to (UnknownOrder).') };
 const SECURITY = [{ bearer: [] }];
 
@@ -176,6 +177,17 @@ const SCHEMAS: Record<string, Schema> = {
     text: { type: 'string', maxLength: 256 },
   }, ['scope', 'engaged']),
   KillSwitchAnswer: object({ seq: { type: 'integer' }, kill_switch: ref('KillSwitch') }),
+  Venue: object({
+    venue_id: { type: 'integer' }, name: { type: 'string' },
+    state: { enum: ['admin_down', 'out_of_schedule', 'connecting', 'logged_on', 'backoff', 'closed'] }, logged_on: { type: 'boolean' },
+    host: { type: 'string' }, port: { type: 'integer' }, sender_comp_id: { type: 'string' }, target_comp_id: { type: 'string' },
+    next_sender_seq: { type: 'integer' }, durable_target_seq: { type: 'integer', description: 'Incoming MsgSeqNum below which everything is journaled.' },
+    messages_in: { type: 'integer' }, messages_out: { type: 'integer' }, rejects_in: { type: 'integer' }, refused_in: { type: 'integer' },
+    garbled_in: { type: 'integer' }, logons: { type: 'integer' }, connect_failures: { type: 'integer' }, status_requests_sent: { type: 'integer' },
+    last_error: { type: 'string' }, last_logon_time: { type: 'string' },
+  }),
+  Venues: object({ venues: { type: 'array', items: ref('Venue') } }),
+  VenueAnswer: object({ venue: ref('Venue') }),
 };
 
 const query = (name: string, schema: Schema, description: string): Schema => ({ name, in: 'query', required: false, schema, description });
@@ -268,6 +280,13 @@ export const OPENAPI_DOCUMENT: Readonly<Record<string, unknown>> = {
         summary: 'Engage or disengage a kill switch (compliance, admin); cancels keep working', requestBody: body(ref('PutKillSwitch')),
         responses: { 200: json('Kill switches now.', ref('KillSwitchAnswer')), ...COMMAND_PROBLEMS },
       },
+    },
+    '/v1/venues': { get: { summary: 'FIX venue sessions: state, sequence numbers, message counts', responses: { 200: json('Venue sessions.', ref('Venues')), ...AUTH_PROBLEMS } } },
+    '/v1/venues/{venue_id}/disconnect': {
+      post: { summary: 'Log out of a FIX venue and stay down until connect (admin)', parameters: [VENUE_ID_PARAM], responses: { 200: json('The venue session.', ref('VenueAnswer')), ...AUTH_PROBLEMS, 404: problem('No FIX session serves the venue.') } },
+    },
+    '/v1/venues/{venue_id}/connect': {
+      post: { summary: 'Connect to a FIX venue now (admin)', parameters: [VENUE_ID_PARAM], responses: { 200: json('The venue session.', ref('VenueAnswer')), ...AUTH_PROBLEMS, 404: problem('No FIX session serves the venue.') } },
     },
     '/v1/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1 document.' } } } },
   },

@@ -24,6 +24,8 @@ import type { HttpApi } from './http-api.js';
 import { SimulatedVenue } from './sim-venue.js';
 import type { SimVenueCommand } from './sim-venue.js';
 import { loadUws } from './uws.js';
+import { FixVenue } from '../venue/fix-venue.js';
+import type { VenueCommand } from '../venue/fix-venue.js';
 
 const envelopeReader = new TableReader();
 
@@ -79,8 +81,8 @@ export async function startService(config: Config, log: Log = jsonLog): Promise<
     for (const command of demoReferenceData()) await host.submit(frameOf(SYSTEM_USER_ID, command));
     log({ event: 'bootstrapped', commands: demoReferenceData().length });
   }
-  const service = new Service(config, host, await Replica.fromHost(host), clock, log);
-  await service.start(uws, frameOf);
+  const service = new Service(config, host, await Replica.fromHost(host), clock, log, frameOf);
+  await service.start(uws);
   return service.handle();
 }
 
@@ -89,6 +91,8 @@ class Service {
   readonly router: ReportRouter;
   gateway!: Gateway;
   private venue: SimulatedVenue | null = null;
+  /** FIX venues by venue id. */
+  readonly fixVenues = new Map<number, FixVenue>();
   private timer: NodeJS.Timeout | null = null;
   private httpApi: HttpApi | null = null;
   private readyFlag = false;
@@ -96,11 +100,13 @@ class Service {
   private readonly sessionOrders = new Map<number, Set<number>>();
 
   constructor(private readonly config: Config, readonly host: CoreHost, readonly replica: Replica,
-    private readonly clock: CommandClock, private readonly log: Log) {
+    private readonly clock: CommandClock, private readonly log: Log,
+    private readonly frameOf: (userId: number, command: CommandBody) => Uint8Array) {
     this.router = new ReportRouter(replica, RETRANSMISSION_RESULTS_MAX);
   }
 
-  async start(uws: ReturnType<typeof loadUws>['uws'], frameOf: (userId: number, command: CommandBody) => Uint8Array): Promise<void> {
+  async start(uws: ReturnType<typeof loadUws>['uws']): Promise<void> {
+    const frameOf = this.frameOf;
     const state = this.replica.core.state;
     this.gateway = new Gateway(uws, {
       config: this.config, router: this.router, metrics: this.metrics,
@@ -115,12 +121,19 @@ class Service {
           config: this.config, replica: this.replica, metrics: this.metrics,
           tokens: new Map(this.config.auth.tokens.map((t) => [t.token, t.user_id])),
           submit: (frame) => this.submit(frame), nowUs: () => this.clock.nowUs(), journal_path: join(this.config.data.dir, 'journal'),
+          venues: {
+            statuses: () => [...this.fixVenues.values()].map((v) => v.status()),
+            disconnect: (venueId) => this.venueAdmin(venueId, 'disconnect'),
+            connect: (venueId) => this.venueAdmin(venueId, 'connect'),
+          },
         });
         const api = this.httpApi;
         this.metrics.poolStats = () => api.poolStats();
       },
     });
     if (this.config.sim_venue.enabled) this.startVenue(frameOf);
+    await this.defineFixVenues();
+    this.startFixVenues(frameOf);
     this.timer = setInterval(() => {
       this.submit(frameOf(SYSTEM_USER_ID, { type: Command.Tick, kind: TickKind.Timer })).catch((error: unknown) => this.log({ event: 'tick_failed', error: String(error) }));
     }, this.config.core.tick_interval_ms);
@@ -149,6 +162,41 @@ class Service {
         venueOrderId: '', text: 'simulated venue restarted',
       });
     }
+  }
+
+  private venueAdmin(venueId: number, action: 'disconnect' | 'connect'): boolean {
+    const venue = this.fixVenues.get(venueId);
+    if (venue === undefined) return false;
+    this.log({ event: 'venue_admin', venue_id: venueId, action });
+    if (action === 'disconnect') venue.disconnect();
+    else venue.connect();
+    return true;
+  }
+
+  /** A configured FIX venue the core does not know yet is defined (as the system) before any order can name it. */
+  private async defineFixVenues(): Promise<void> {
+    for (const venue of this.config.fix.venues) {
+      const existing = this.replica.core.state.venues.get(venue.venue_id);
+      if (existing !== undefined) {
+        if (existing.name !== venue.name) this.log({ event: 'warning', text: `fix venue ${venue.venue_id} is named ${existing.name} in the journal and ${venue.name} in the configuration` });
+        continue;
+      }
+      const result = await this.submit(this.frameOf(SYSTEM_USER_ID, { type: Command.DefineVenue, venueId: venue.venue_id, name: venue.name }));
+      if (result.events.some((e) => e.kind === 'command_reject')) throw new Error(`cannot define fix venue ${venue.venue_id} (${venue.name})`);
+      this.log({ event: 'venue_defined', venue_id: venue.venue_id, name: venue.name });
+    }
+  }
+
+  private startFixVenues(frameOf: (userId: number, command: CommandBody) => Uint8Array): void {
+    for (const venueConfig of this.config.fix.venues) {
+      const venue = new FixVenue({
+        venue: venueConfig, storeDir: FixVenue.defaultStoreDir(this.config.data.dir, venueConfig), state: this.replica.core.state,
+        submit: (command: VenueCommand) => this.submit(frameOf(DEMO.users.venue, command)), log: this.log,
+      });
+      this.fixVenues.set(venueConfig.venue_id, venue);
+      venue.start();
+    }
+    this.metrics.venueStatuses = () => [...this.fixVenues.values()].map((v) => v.status());
   }
 
   /** The one way into the core. Resolves once the result is durable, applied to the replica and routed. */
@@ -203,6 +251,13 @@ class Service {
       this.venue.handle(request);
       return;
     }
+    const fixVenue = this.fixVenues.get(request.venueId);
+    if (fixVenue !== undefined) {
+      fixVenue.handle(request);
+      return;
+    }
+    // No route is configured for this venue (e.g. the simulated venue disabled): the order waits at the OMS,
+    // as before any route existed, and can be cancelled there; a FIX venue that is down refuses at once instead.
     this.log({ event: 'no_venue_session', venue_id: request.venueId, cl_ord_id: request.clOrdId });
   }
 
@@ -218,6 +273,7 @@ class Service {
     if (this.timer !== null) clearInterval(this.timer);
     this.gateway.stopIntake();
     this.venue?.close();
+    await Promise.all([...this.fixVenues.values()].map((v) => v.close()));
     await this.httpApi?.close();
     const lastSeq = await this.host.close();
     this.log({ event: 'stopped', last_seq: lastSeq });

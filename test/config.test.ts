@@ -140,7 +140,7 @@ describe('environment', () => {
 describe('refusals', () => {
   it('unknown sections and keys in the file, including prototype names', () => {
     refusedWith(['--config', file({ gateway: { prot: 9001 } })], {}, 'unknown key gateway.prot', 'allowed in gateway: host, port');
-    refusedWith(['--config', file({ gatway: { port: 9001 } })], {}, 'unknown section "gatway"', 'allowed: data, gateway, core, sim_venue, auth');
+    refusedWith(['--config', file({ gatway: { port: 9001 } })], {}, 'unknown section "gatway"', 'allowed: data, gateway, core, sim_venue, fix, auth');
     refusedWith(['--config', file('{"gateway": {"__proto__": {"port": 1}}}')], {}, 'unknown key gateway.__proto__');
     refusedWith(['--config', file({ constructor: {} })], {}, 'unknown section "constructor"');
     refusedWith(['--config', file({ auth: { tokens: [{ token: 'trader-secret-1', user_id: 12, role: 'admin' }] } })], {}, 'auth.tokens', 'unknown key "role"');
