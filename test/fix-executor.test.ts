@@ -61,7 +61,7 @@ function config(dir: string, port: number): Config {
 }
 
 class Api {
-  constructor(private readonly base: string) {}
+  constructor(readonly base: string) {}
   async call<T>(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: T }> {
     const response = await fetch(this.base + path, {
       method, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: body === undefined ? undefined : JSON.stringify(body),
@@ -143,6 +143,25 @@ describe('FIX venue against QuickFIX executor', () => {
     expect(order).toMatchObject({ cum_qty: '100', leaves_qty: '0', avg_px: '190.10' });
   });
 
+  it('routes a child placement of a parent order to the FIX venue it names; the fill rolls up', async () => {
+    const parent = await api.call('POST', '/v1/orders', 'demo-pm-token', {
+      cl_ord_id: 'FIX-P1', account_id: DEMO.accounts.GROWTH, symbol: 'AAPL', side: 'buy', qty: '50', price: '190.10',
+    });
+    expect(parent.status).toBe(201);
+    const child = await api.call('POST', '/v1/orders/FIX-P1/children', TRADER, { cl_ord_id: 'FIX-P1-C1', qty: '20', price: '190.10', venue_id: VENUE_ID });
+    expect(child.status).toBe(201);
+    expect(await orderIn(api, 'FIX-P1-C1', 'Filled')).toMatchObject({ cum_qty: '20' });
+    expect(await orderIn(api, 'FIX-P1', 'PartiallyFilled')).toMatchObject({ cum_qty: '20', leaves_qty: '30', avg_px: '190.10' });
+  });
+
+  it('shows the session in /metrics', async () => {
+    await loggedOn(api);
+    const text = await (await fetch(`${api.base}/metrics`)).text();
+    expect(text).toMatch(/^oms_fix_logged_on\{venue="EXEC"\} 1$/m);
+    expect(Number(/^oms_fix_messages_sent_total\{venue="EXEC"\} (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(2);
+    expect(Number(/^oms_fix_next_sender_seq\{venue="EXEC"\} (\d+)$/m.exec(text)?.[1])).toBe((await api.venue()).next_sender_seq);
+  });
+
   it('a market order is refused by the venue and the reject reaches the client with its text', async () => {
     expect((await api.place('FIX-M1', { ord_type: 'market', price: undefined })).status).toBe(201);
     const order = await orderIn(api, 'FIX-M1', 'Rejected');
@@ -164,7 +183,7 @@ describe('FIX venue against QuickFIX executor', () => {
     expect(await orderIn(api, 'FIX-L2', 'Filled')).toMatchObject({ cum_qty: '7', avg_px: '190.10' });
     const positions = await api.call<{ positions: Array<{ account_id: number; symbol: string; qty: string }> }>('GET', `/v1/positions?account_id=${DEMO.accounts.GROWTH}`, TRADER);
     const aapl = positions.body.positions.find((p) => p.symbol === 'AAPL');
-    expect(aapl?.qty).toBe('107');
+    expect(aapl?.qty).toBe('127'); // FIX-L1 100 + the child FIX-P1-C1 20 + FIX-L2 7, each once
   });
 
   it('the executor restarted forces a reconnect and a clean resume (its ExecIDs restart at 1: no fill is dropped)', async () => {
@@ -292,4 +311,52 @@ describe('FIX venue: the OMS killed (SIGKILL) with orders in flight to QuickFIX 
     expect((await api.place('K-AFTER', { qty: '1' })).status).toBe(201);
     await orderIn(api, 'K-AFTER', 'Filled');
   }, 90_000);
+});
+
+describe('FIX venues: several at once, one resetting its sequence numbers at every logon', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'oms-fix-two-'));
+  const executors: ExecutorHandle[] = [];
+  let service: ServiceHandle | null = null;
+
+  afterAll(async () => {
+    await service?.close();
+    for (const executor of executors) await executor.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('routes each order to the venue it names, and the resetting venue starts again at 1 after a restart', async () => {
+    await buildExecutor();
+    executors.push(await startExecutor({ port: 0, senderCompId: 'EXEC', targetCompId: 'OMS', dataDir: join(dir, 'exec-a') }));
+    executors.push(await startExecutor({ port: 0, senderCompId: 'EXECB', targetCompId: 'OMS', dataDir: join(dir, 'exec-b'), resetOnLogon: true }));
+    const venueB: FixVenueConfig = { ...venueConfig(executors[1].port), venue_id: 4, name: 'EXEC_B', target_comp_id: 'EXECB', reset_seq_num_on_logon: true };
+    const cfg: Config = { ...config(join(dir, 'oms'), executors[0].port), fix: { venues: [venueConfig(executors[0].port), venueB] } };
+    const start = async (): Promise<Api> => {
+      service = await startService(cfg, () => {});
+      const api = new Api(`http://127.0.0.1:${service.port}`);
+      await until('both venues logged on', async () => {
+        const venues = (await api.call<{ venues: VenueView[] }>('GET', '/v1/venues', ADMIN)).body.venues;
+        return venues.length === 2 && venues.every((v) => v.logged_on) ? venues : undefined;
+      });
+      return api;
+    };
+    let api = await start();
+    expect((await api.place('TWO-A', { qty: '5' })).status).toBe(201);
+    expect((await api.place('TWO-B', { qty: '6', venue_id: 4 })).status).toBe(201);
+    expect(await orderIn(api, 'TWO-A', 'Filled')).toMatchObject({ cum_qty: '5' });
+    expect(await orderIn(api, 'TWO-B', 'Filled')).toMatchObject({ cum_qty: '6' });
+    expect(readFileSync(join(dir, 'exec-b', 'executor.log'), 'utf8')).toContain('11=TWO-B');
+    expect(readFileSync(join(dir, 'exec-a', 'executor.log'), 'utf8')).not.toContain('11=TWO-B');
+
+    await service?.close();
+    api = await start();
+    const venues = (await api.call<{ venues: VenueView[] }>('GET', '/v1/venues', ADMIN)).body.venues;
+    const [a, b] = [venues.find((v) => v.venue_id === VENUE_ID), venues.find((v) => v.venue_id === 4)];
+    // A continues its numbering (Logon, the order, ... then the new Logon); B's new Logon went out as 1.
+    expect(a?.next_sender_seq).toBeGreaterThan(3);
+    expect(b?.logged_on).toBe(true);
+    // Both of B's logons (first start and restart) went out as MsgSeqNum 1 with ResetSeqNumFlag=Y.
+    expect(readFileSync(join(dir, 'exec-b', 'executor.log'), 'utf8').match(/35=A\x0149=OMS\x0156=EXECB\x0134=1\x01[^\n]*141=Y/g)).toHaveLength(2);
+    expect((await api.place('TWO-B2', { qty: '1', venue_id: 4 })).status).toBe(201);
+    await orderIn(api, 'TWO-B2', 'Filled');
+  }, 60_000);
 });
