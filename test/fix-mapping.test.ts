@@ -200,7 +200,7 @@ describe('outboundFor: cancel and replace', () => {
     const message = outboundFor(request, instrument(I.AAPL), 'GROWTH', NOW);
     expect(message.msgType).toBe('F');
     expect(message.body).toStrictEqual({
-      ClOrdID: 'C1-X', OrigClOrdID: 'C1', Account: 'GROWTH', Instrument: { Symbol: 'AAPL', SecurityType: 'CS' }, TransactTime: NOW, Currency: 'USD',
+      ClOrdID: 'C1-X', OrigClOrdID: 'C1', Account: 'GROWTH', Instrument: { Symbol: 'AAPL', SecurityType: 'CS' }, TransactTime: NOW,
       Side: '1', OrderQtyData: { OrderQty: '100' },
     });
   });

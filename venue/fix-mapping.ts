@@ -15,7 +15,7 @@ import type { VenueCancelRejectCmd, VenueExecReportCmd } from '../schemas/comman
 import type { VenueRequestData } from '../schemas/results.js';
 import { formatScaled, parseScaledNumber } from '../core/fixed.js';
 import type { Instrument, Order } from '../core/model.js';
-import { isTerminal } from '../core/model.js';
+import { isTerminal, PendingKind } from '../core/model.js';
 import type { CoreState } from '../core/state.js';
 
 /** The FIX tags read here (FIX 4.4 numbers). */
@@ -98,17 +98,19 @@ function termsBlock(request: VenueRequestData, instrument: Instrument): FixBody 
 
 /** The FIX message for a core VenueRequest; `accountName` goes in Account (1), as brokers book by it. */
 export function outboundFor(request: VenueRequestData, instrument: Instrument, accountName: string, now: Date): OutboundMessage {
-  const common: FixBody = { ClOrdID: request.clOrdId, Account: accountName, Instrument: instrumentBlock(instrument), TransactTime: now, Currency: instrument.currency };
+  const common: FixBody = { ClOrdID: request.clOrdId, Account: accountName, Instrument: instrumentBlock(instrument), TransactTime: now };
+  // Currency (15) belongs to D and G in FIX 4.4, not to F.
+  const currency: FixBody = { Currency: instrument.currency };
   switch (request.requestKind) {
     case VenueRequestKind.New:
-      return { msgType: MSG_TYPE.NewOrderSingle, body: { ...common, ...termsBlock(request, instrument), ...settlement(instrument) } };
+      return { msgType: MSG_TYPE.NewOrderSingle, body: { ...common, ...currency, ...termsBlock(request, instrument), ...settlement(instrument) } };
     case VenueRequestKind.Cancel:
       return {
         msgType: MSG_TYPE.OrderCancelRequest,
         body: { ...common, OrigClOrdID: request.origClOrdId, Side: charOf(request.side), OrderQtyData: { OrderQty: formatScaled(request.orderQty, instrument.qtyPrecision) } },
       };
     case VenueRequestKind.Replace:
-      return { msgType: MSG_TYPE.OrderCancelReplaceRequest, body: { ...common, OrigClOrdID: request.origClOrdId, ...termsBlock(request, instrument), ...settlement(instrument) } };
+      return { msgType: MSG_TYPE.OrderCancelReplaceRequest, body: { ...common, ...currency, OrigClOrdID: request.origClOrdId, ...termsBlock(request, instrument), ...settlement(instrument) } };
     default:
       throw new Error(`invariant: VenueRequestKind ${request.requestKind} has no FIX message`);
   }
@@ -162,6 +164,7 @@ function charEnum<E extends Record<string, string | number>>(values: E, raw: str
 function decimal(fields: FixFields, tag: number, digits: number): number | null {
   const raw = fields.getString(tag);
   if (raw === null || raw === '') return null;
+  if (raw.startsWith('-')) throw new RangeError(`tag ${tag} "${raw}" is negative`);
   return parseScaledNumber(raw, digits);
 }
 
@@ -218,6 +221,20 @@ function fromStatus(order: Order, ordStatus: OrdStatus, cumQty: number | null, e
     text: `order status: ${text(fields)}`.slice(0, TEXT_CHARS_MAX),
   };
   const pendingNew = order.baseStatus === OrdStatus.PendingNew;
+  const pending = order.pending;
+  const working = ordStatus === OrdStatus.New || ordStatus === OrdStatus.PartiallyFilled;
+  if (!pendingNew && pending !== null && working && venueCum === order.cumQty) {
+    // Asked after every resent message was applied: a venue still working the order under its current
+    // ClOrdID never received our cancel/replace. It is answered now, so that the trader can send it again.
+    return {
+      kind: 'command',
+      command: {
+        type: Command.VenueCancelReject, venueId, clOrdId: pending.clOrdId, origClOrdId: order.clOrdId,
+        cxlRejResponseTo: pending.kind === PendingKind.Cancel ? CxlRejResponseTo.Cancel : CxlRejResponseTo.Replace,
+        cxlRejReason: CxlRejReason.UnknownOrder, text: `the venue has no record of request ${pending.clOrdId} (lost with the connection); send it again`.slice(0, TEXT_CHARS_MAX),
+      },
+    };
+  }
   switch (ordStatus) {
     case OrdStatus.New: case OrdStatus.PartiallyFilled: case OrdStatus.Filled:
       return pendingNew ? { kind: 'command', command: base } : { kind: 'ignored', why: 'status agrees' };

@@ -234,9 +234,12 @@ const SOH = 0x01;
 const CHECKSUM_TRAILER_BYTES = 7; // "10=NNN" + SOH
 
 /**
- * Why a received frame is garbled (BodyLength or CheckSum wrong), or null. FIX says a garbled message is
+ * Why a received frame is garbled, or null: BodyLength or CheckSum wrong, a field that is not `<tag>=`
+ * (the library's parser would silently drop the fields after it and deliver the rest), or a MsgSeqNum that
+ * is not a positive integer (the library would read a number out of it). FIX says a garbled message is
  * ignored without consuming its sequence number, so that the gap it leaves is asked for again; the library
- * (integrity checks off, see VenueFixSession) would deliver it.
+ * (integrity checks off, see VenueFixSession) would deliver it. Raw data fields (95/96), which may hold SOH,
+ * are not used by venues we speak to and would be refused here.
  */
 export function frameProblem(raw: Uint8Array): string | null {
   const text = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1');
@@ -249,7 +252,32 @@ export function frameProblem(raw: Uint8Array): string | null {
   let sum = 0;
   for (let i = 0; i < trailerAt; i += 1) sum += raw[i];
   const expected = Number(text.slice(trailerAt + 3, trailerAt + 6));
-  return sum % 256 === expected ? null : `CheckSum ${expected} but the bytes sum to ${sum % 256}`;
+  if (sum % 256 !== expected) return `CheckSum ${expected} but the bytes sum to ${sum % 256}`;
+  const fields = text.slice(0, trailerAt - 1).split('\x01');
+  const bad = fields.find((field) => !/^[1-9]\d{0,8}=/.test(field));
+  if (bad !== undefined) return `field ${JSON.stringify(bad.slice(0, 40))} is not <tag>=<value>`;
+  const seq = fields.find((field) => field.startsWith('34='));
+  if (seq === undefined || !/^34=[1-9]\d{0,15}$/.test(seq)) return `MsgSeqNum ${seq === undefined ? 'missing' : JSON.stringify(seq.slice(3, 40))} is not a positive integer`;
+  return null;
+}
+
+/** Who a frame must come from: FIX 4.4, the venue's CompID as sender, ours as target. */
+export interface FrameIdentity {
+  senderCompId: string;
+  targetCompId: string;
+}
+
+/**
+ * Why a well-formed frame is not from the session's peer (BeginString, SenderCompID 49, TargetCompID 56), or
+ * null. The library checks CompIDs only until logon; a message from someone else must never move an order.
+ */
+export function identityProblem(raw: Uint8Array, identity: FrameIdentity): string | null {
+  const text = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1');
+  const value = (tag: number): string | undefined => new RegExp(`(?:^|\x01)${tag}=([^\x01]*)\x01`).exec(text)?.[1];
+  if (value(8) !== 'FIX.4.4') return `BeginString ${JSON.stringify(value(8))} is not FIX.4.4`;
+  if (value(49) !== identity.senderCompId) return `SenderCompID ${JSON.stringify(value(49))} is not ${identity.senderCompId}`;
+  if (value(56) !== identity.targetCompId) return `TargetCompID ${JSON.stringify(value(56))} is not ${identity.targetCompId}`;
+  return null;
 }
 
 // ---- logging --------------------------------------------------------------------------------------------
@@ -261,9 +289,8 @@ export type FixLog = (fields: Record<string, unknown>) => void;
  * It registers globally (the last launcher's factory wins), so there is one per process.
  */
 class RoutedLogFactory extends JsFixLoggerFactory {
-  constructor(private readonly log: FixLog) {
-    super();
-  }
+  /** The newest service's log: the factory outlives a service that is stopped and started in one process. */
+  log: FixLog = () => {};
   logger(type: string): IJsFixLogger {
     const emit = (level: string, message: string): void => this.log({ event: 'fix_engine', level, type, message: message.slice(0, 500) });
     return { debug: () => {}, info: () => {}, warning: (m) => emit('warning', m), error: (e) => emit('error', e?.message ?? String(e)) };
@@ -275,7 +302,8 @@ class RoutedLogFactory extends JsFixLoggerFactory {
 
 let processLogFactory: RoutedLogFactory | null = null;
 function logFactory(log: FixLog): RoutedLogFactory {
-  processLogFactory ??= new RoutedLogFactory(log);
+  processLogFactory ??= new RoutedLogFactory();
+  processLogFactory.log = log;
   return processLogFactory;
 }
 
@@ -303,11 +331,14 @@ export class VenueFixSession extends AsciiSession {
   /** Set between a garbled frame's 'decoded' event and its 'msg' event, which the library emits in that order. */
   private garbled: string | null = null;
 
+  private readonly identity: FrameIdentity;
+
   constructor(config: IJsFixConfig, private readonly hooks: SessionHooks) {
     // Keep SOH in the receive buffer (the library otherwise rewrites it to '|' in place, and a '|' inside a
     // value could then not be told from a delimiter when the checksum is verified).
     config.logDelimiter = SOH;
     super(config);
+    this.identity = { senderCompId: config.description.TargetCompID, targetCompId: config.description.SenderCompId };
     this.logReceivedMsgs = false;
     // The library's integrity check rejects a message with any tag outside its dictionary (venues add
     // custom tags to fills) and the rejected message's number is consumed: a fill would be lost. Values
@@ -338,9 +369,22 @@ export class VenueFixSession extends AsciiSession {
   }
 
   protected override rxOnDecoded(msgType: string, data: ElasticBuffer, ptr: number): void {
-    this.garbled = frameProblem(data.getBuffer(0, ptr));
-    if (this.garbled !== null) this.hooks.onGarbled(this.garbled);
-    else super.rxOnDecoded(msgType, data, ptr);
+    const raw = data.getBuffer(0, ptr);
+    this.garbled = frameProblem(raw);
+    if (this.garbled !== null) {
+      this.hooks.onGarbled(this.garbled);
+      return;
+    }
+    const stranger = identityProblem(raw, this.identity);
+    if (stranger !== null) {
+      // Not from our peer: dropped, and the connection with it (FIX: Reject 373=9 then Logout; a peer that
+      // sends someone else's messages is not one to keep talking to).
+      this.garbled = stranger;
+      this.hooks.onGarbled(stranger);
+      this.kill(stranger);
+      return;
+    }
+    super.rxOnDecoded(msgType, data, ptr);
   }
 
   protected override rxOnMsg(msgType: string, view: MsgView): void {

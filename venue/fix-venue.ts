@@ -20,7 +20,7 @@
 
 import { join } from 'node:path';
 import type { MsgView } from 'jspurefix';
-import { OrdStatus } from '../schemas/generated/oms_generated.js';
+import { OrdStatus, RejectCode } from '../schemas/generated/oms_generated.js';
 import type { VenueCancelRejectCmd, VenueExecReportCmd } from '../schemas/commands.js';
 import type { CommandResultData, VenueRequestData } from '../schemas/results.js';
 import type { CoreState } from '../core/state.js';
@@ -107,6 +107,10 @@ export class FixVenue {
   };
   private lastError = '';
   private lastLogonTime = '';
+  /** Reconciliation waits until every message before the venue's Logon is journaled (its resend done). */
+  private reconcileAfterSeq: number | null = null;
+  private reconcilePending = false;
+  private reconcileTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: FixVenueDeps) {
     this.venue = deps.venue;
@@ -244,6 +248,7 @@ export class FixVenue {
       return;
     }
     if (msgType === '5') this.lastError = `venue logout: ${(view.getString(TAG.Text) ?? '').slice(0, LOG_TEXT_CHARS_MAX)}`;
+    if (msgType === 'A') this.reconcileAfterSeq = seq;
     if (seq >= 1) this.markHandled(seq, seq + 1, epoch);
   }
 
@@ -283,7 +288,8 @@ export class FixVenue {
   /** Journals a command; the incoming message it came from counts as handled once that is durable. */
   private submitCommand(command: VenueCommand, from: { seq: number; epoch: number } | null, attempt = 1): void {
     this.deps.submit(command).then(
-      () => {
+      (result) => {
+        this.noteCoreRefusal(command, result);
         if (from !== null && from.seq >= 1) this.markHandled(from.seq, from.seq + 1, from.epoch);
       },
       (error: unknown) => {
@@ -298,8 +304,29 @@ export class FixVenue {
     );
   }
 
+  /** The core refused what the venue said (overfill, a fill for a rejected order, ...): flagged, except a resent duplicate. */
+  private noteCoreRefusal(command: VenueCommand, result: CommandResultData): void {
+    for (const event of result.events) {
+      if (event.kind !== 'command_reject' || event.rejectCode === RejectCode.DuplicateExecId) continue;
+      this.counters.refused_in += 1;
+      this.deps.log({ event: 'fix_message_refused', venue: this.venue.name, reason: `core_${RejectCode[event.rejectCode] ?? event.rejectCode}`, why: event.text, cl_ord_id: command.clOrdId, seq: result.seq });
+    }
+  }
+
   private markHandled(from: number, to: number, epoch: number): void {
     if (!this.store.markHandled(from, to, epoch)) this.session?.kill('too many incoming messages out of order; resynchronising');
+    this.maybeReconcile();
+  }
+
+  private maybeReconcile(): void {
+    if (this.reconcilePending && this.reconcileAfterSeq !== null && this.store.inbound.next > this.reconcileAfterSeq) this.reconcileNow();
+  }
+
+  private reconcileNow(): void {
+    if (!this.reconcilePending || !this.loggedOn || this.session === null) return;
+    this.reconcilePending = false;
+    if (this.reconcileTimer !== null) clearTimeout(this.reconcileTimer);
+    this.reconcile(this.session);
   }
 
   // ---- session life ----------------------------------------------------------------------------------------
@@ -315,11 +342,18 @@ export class FixVenue {
         this.counters.logons += 1;
         this.lastLogonTime = new Date(this.nowMs()).toISOString();
         this.deps.log({ event: 'fix_logon', venue: this.venue.name, next_sender_seq: this.store.senderSeqNum, durable_target_seq: this.store.inbound.next });
-        if (this.session !== null) this.reconcile(this.session);
+        this.reconcilePending = true;
+        // A gap the venue never fills must not keep the outcome of orders unknown for ever.
+        this.reconcileTimer = setTimeout(() => this.reconcileNow(), this.venue.logon_timeout_ms);
+        this.reconcileTimer.unref();
+        this.maybeReconcile();
       },
       onStopped: (error) => {
         if (error !== undefined) this.lastError = error.message;
         this.loggedOn = false;
+        this.reconcilePending = false;
+        this.reconcileAfterSeq = null;
+        if (this.reconcileTimer !== null) clearTimeout(this.reconcileTimer);
       },
       onApplication: (msgType, view, seq) => this.onApplication(msgType, view, seq),
       onSession: (msgType, view, seq) => this.onSession(msgType, view, seq),
