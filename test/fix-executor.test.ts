@@ -20,11 +20,11 @@ import type { FixVenueConfig } from '../venue/fix-venue-config.js';
 import { FIX_VENUE_DEFAULTS } from '../venue/fix-venue-config.js';
 import type { ExecutorHandle } from './support/quickfix-executor.js';
 import { buildExecutor, pickFreePort, startExecutor } from './support/quickfix-executor.js';
+import { until } from './support/until.js';
 
 const VENUE_ID = 2;
 const TRADER = 'demo-trader-token';
 const ADMIN = 'demo-admin-token';
-const WAIT_MS = 15_000;
 
 interface OrderView {
   cl_ord_id: string;
@@ -84,20 +84,6 @@ class Api {
   }
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + WAIT_MS;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const found = await probe();
-      if (found !== undefined) return found;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting for ${what}${last === undefined ? '' : ` (${String(last)})`}`);
-}
 
 const loggedOn = (api: Api, logonsAtLeast = 1): Promise<VenueView> =>
   until('venue logon', async () => {

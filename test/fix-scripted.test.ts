@@ -20,11 +20,11 @@ import type { FixVenueConfig } from '../venue/fix-venue-config.js';
 import { FIX_VENUE_DEFAULTS } from '../venue/fix-venue-config.js';
 import type { Field, FixFrame } from './support/fix-venue-script.js';
 import { encodeFrame, RawVenue, rawExecutionReport, ScriptedVenue, utcTimestamp } from './support/fix-venue-script.js';
+import { until } from './support/until.js';
 
 const VENUE_ID = 3;
 const TRADER = 'demo-trader-token';
 const ADMIN = 'demo-admin-token';
-const WAIT_MS = 10_000;
 const ACCOUNT = DEMO.accounts.GROWTH;
 const VERBOSE = process.env.FIX_TEST_LOG === '1';
 
@@ -124,20 +124,6 @@ class Api {
   }
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = WAIT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const found = await probe();
-      if (found !== undefined) return found;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`timed out waiting for ${what}${last === undefined ? '' : ` (${String(last)})`}`);
-}
 
 const loggedOn = (api: Api, logonsAtLeast = 1): Promise<VenueView> =>
   until(`venue logon #${logonsAtLeast}`, async () => {

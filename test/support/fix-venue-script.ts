@@ -27,6 +27,7 @@ import type {
   EngineFactory, IFixMsgStoreRecord, IFixSessionStore, IFixSessionStoreFactory, IJsFixConfig, IJsFixLogger, ISessionDescription, MsgView,
   SessionId,
 } from 'jspurefix';
+import { pickFreePort } from './quickfix-executor.js';
 
 const SOH = '\x01';
 const SOH_CODE = 0x01;
@@ -130,18 +131,6 @@ export function splitFrames(buffer: string): { frames: string[]; rest: string } 
   return { frames, rest: buffer.slice(last) };
 }
 
-/** A TCP port that was free a moment ago on 127.0.0.1 (the jspurefix acceptor throws EADDRINUSE uncaught). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function pollFor<T>(what: string, timeoutMs: number, probe: () => T | undefined): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -479,7 +468,7 @@ export class ScriptedVenue {
   }
 
   private async listen(): Promise<void> {
-    this.port = await freePort();
+    this.port = await pickFreePort();
     const launcher = new VenueLauncher(this.description(this.port), this, this.store, new QuietLogFactory(this.options.log));
     this.launcher = launcher;
     this.running = launcher.run().catch((error: unknown) => this.options.log?.(`launcher ended: ${String(error)}`));
