@@ -137,6 +137,31 @@ async function withEchoServer<T>(body: (port: number) => Promise<T>): Promise<{ 
   }
 }
 
+/** Unmeasured messages scenario 1 sends first for a run of `messages` (scenario 8 warms up as many). */
+export function transportWarmupMessages(messages: number): number {
+  return Math.min(messages, WARMUP_MESSAGES_MAX);
+}
+
+/** The OMS half of scenario 1: a fresh service (durable journal, no venue), one client, `window` in flight. */
+async function omsClosedLoop(orderFrames: Uint8Array[], warmupOrders: Uint8Array[], window: number): Promise<ClosedLoopResult> {
+  const oms = await withService(false, (service) => runLoadInWorker({
+    mode: 'closed', frames: orderFrames, warmup_frames: warmupOrders, window, target: omsTarget(service.port, ''),
+  }));
+  if (oms.mode !== 'closed') throw new Error('ws-load returned an open-loop result for a closed-loop run');
+  return oms;
+}
+
+/**
+ * Scenario 1's OMS measurement alone (same frames, warm-up, window and client as runTransportVsOms), for a
+ * scenario that needs the OMS figure in a run where scenario 1 itself does not run.
+ */
+export async function runOmsClosedLoop(options: TransportVsOmsOptions): Promise<ClosedLoopResult> {
+  const builder = new flatbuffers.Builder(1024);
+  const orderFrames = newOrderFrames(builder, options.messages, 'T');
+  const warmupOrders = newOrderFrames(builder, transportWarmupMessages(options.messages), 'W');
+  return omsClosedLoop(orderFrames, warmupOrders, options.window);
+}
+
 export async function runTransportVsOms(options: TransportVsOmsOptions): Promise<TransportVsOmsResult> {
   const builder = new flatbuffers.Builder(1024);
   // Frames encoded before any timing; the same bytes (ids patched) go to the echo server.
@@ -146,7 +171,7 @@ export async function runTransportVsOms(options: TransportVsOmsOptions): Promise
     new DataView(copy.buffer, copy.byteOffset, copy.byteLength).setUint32(0, i, true);
     return copy;
   });
-  const warmupCount = Math.min(options.messages, WARMUP_MESSAGES_MAX);
+  const warmupCount = transportWarmupMessages(options.messages);
   const warmupOrders = newOrderFrames(builder, warmupCount, 'W');
   const warmupEcho = echoFrames.slice(0, warmupCount);
   const frameBytes = orderFrames.reduce((sum, f) => sum + f.byteLength, 0) / orderFrames.length;
@@ -155,10 +180,8 @@ export async function runTransportVsOms(options: TransportVsOmsOptions): Promise
     mode: 'closed', frames: echoFrames, warmup_frames: warmupEcho, window: options.window,
     target: { url: `ws://127.0.0.1:${port}/`, headers: {}, answers: 'echo_u32', request_id_base: 0, cl_ord_id_prefix: '', wait_for_first_message: false },
   }));
-  const oms = await withService(false, (service) => runLoadInWorker({
-    mode: 'closed', frames: orderFrames, warmup_frames: warmupOrders, window: options.window, target: omsTarget(service.port, ''),
-  }));
-  if (echo.value.mode !== 'closed' || oms.mode !== 'closed') throw new Error('ws-load returned an open-loop result for a closed-loop run');
+  const oms = await omsClosedLoop(orderFrames, warmupOrders, options.window);
+  if (echo.value.mode !== 'closed') throw new Error('ws-load returned an open-loop result for a closed-loop run');
   const ratio = oms.messages_per_second / echo.value.messages_per_second;
   return {
     machine: machine(),

@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --only core,transport,open_loop,http,recovery,memory]
+// npm run bench [-- --quick] [-- --only core,transport,open_loop,http,recovery,memory,interference,fix_peer]
 // Runs the benchmark suite, writes bench/results/<suite>.json (everything) and .md (a summary with the machine
 // and settings), and prints the summary. Machines here are shared and noisy: compare the ratios, which are
 // measured against a baseline in the same run, more than the absolute figures.
@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { runCoreBench } from './core.js';
 import type { CoreBenchResult } from './core.js';
-import { runOpenLoop, runTransportVsOms } from './gateway.js';
+import { runOpenLoop, runTransportVsOms, transportWarmupMessages } from './gateway.js';
 import type { OpenLoopBenchResult, TransportVsOmsResult } from './gateway.js';
 import { runHttpBench } from './http.js';
 import type { HttpBenchResult } from './http.js';
@@ -14,33 +14,42 @@ import { runMemoryBench } from './memory.js';
 import type { MemoryBenchResult } from './memory.js';
 import { runInterferenceBench } from './interference.js';
 import type { InterferenceResult } from './interference.js';
+import { runFixPeerBench } from './fix-peer.js';
+import type { FixPeerResult } from './fix-peer.js';
 import { runRecoveryBench } from './recovery.js';
 import type { RecoveryBenchResult } from './recovery.js';
 import type { Percentiles } from './support.js';
 import { formatRate, machine, writeResults } from './support.js';
 
-export const SCENARIOS = ['core', 'transport', 'open_loop', 'http', 'recovery', 'memory', 'interference'] as const;
+export const SCENARIOS = ['core', 'transport', 'open_loop', 'http', 'recovery', 'memory', 'interference', 'fix_peer'] as const;
 type Scenario = (typeof SCENARIOS)[number];
+
+/** Scenario 8 (fix_peer) sends scenario 1's order count with its window, so that the two compare. */
+const QUICK_TRANSPORT = { messages: 5_000, window: 256 };
+const FULL_TRANSPORT = { messages: 100_000, window: 256 };
 
 /** --quick must finish in well under a minute on the 2-core CI machine; it proves the harness, not a speed. */
 const QUICK = {
   core: { orders: 20_000, batch_size: 1024, flushes_in_flight_max: 2 },
-  transport: { messages: 5_000, window: 256 },
+  transport: QUICK_TRANSPORT,
   open_loop: { rates_per_second: [500], seconds_per_rate: 1 },
   http: { connections: 4, pipelining: 1, duration_s: 1 },
   recovery: { orders: 5_000, fills_per_order: 2, batch_size: 1024 },
   memory: { open_orders: 20_000 },
   interference: { journal_orders: 5_000, rate_per_second: 500, seconds: 1, history_clients: 2 },
+  // Warm-up cut from scenario 1's 5,000 to keep this scenario's two QuickFIX runs well under 20 s in quick mode.
+  fix_peer: { orders: QUICK_TRANSPORT.messages, window: QUICK_TRANSPORT.window, warmup_orders: 1_000 },
 };
 
 const FULL = {
   core: { orders: 1_000_000, batch_size: 1024, flushes_in_flight_max: 2 },
-  transport: { messages: 100_000, window: 256 },
+  transport: FULL_TRANSPORT,
   open_loop: { rates_per_second: [1_000, 10_000, 20_000, 50_000], seconds_per_rate: 5 },
   http: { connections: 10, pipelining: 1, duration_s: 10 },
   recovery: { orders: 333_333, fills_per_order: 1, batch_size: 1024 },
   memory: { open_orders: 1_000_000 },
   interference: { journal_orders: 200_000, rate_per_second: 1_000, seconds: 10, history_clients: 4 },
+  fix_peer: { orders: FULL_TRANSPORT.messages, window: FULL_TRANSPORT.window, warmup_orders: transportWarmupMessages(FULL_TRANSPORT.messages) },
 };
 
 interface SuiteResults {
@@ -51,6 +60,7 @@ interface SuiteResults {
   recovery?: RecoveryBenchResult;
   memory?: MemoryBenchResult;
   interference?: InterferenceResult;
+  fix_peer?: FixPeerResult;
 }
 
 async function runScenario(name: Scenario, sizes: typeof FULL, results: SuiteResults): Promise<void> {
@@ -62,6 +72,8 @@ async function runScenario(name: Scenario, sizes: typeof FULL, results: SuiteRes
     case 'recovery': results.recovery = await runRecoveryBench(sizes.recovery); return;
     case 'memory': results.memory = await runMemoryBench(sizes.memory); return;
     case 'interference': results.interference = await runInterferenceBench(sizes.interference); return;
+    // The OMS figure is scenario 1's when it ran before in this run; otherwise fix_peer measures it the same way.
+    case 'fix_peer': results.fix_peer = await runFixPeerBench(sizes.fix_peer, results.transport?.oms); return;
   }
 }
 
@@ -123,6 +135,25 @@ function interferenceSection(r: InterferenceResult): string[] {
     `p99 with / alone: ${r.ack_p99_ratio.toFixed(2)} (target <= ${r.ratio_target}: ${r.target_met ? 'met' : 'NOT met'}).`, ''];
 }
 
+function fixPeerSection(r: FixPeerResult): string[] {
+  const q = r.quickfix;
+  const d = r.diagnostic_client_seq_in_memory;
+  const share = (v: number | null): string => (v === null ? 'n/a' : v.toFixed(2));
+  const cpu = (f: FixPeerResult['quickfix']): string =>
+    `executor ${share(f.executor_cpu_share)}, FIX client thread event loop ${f.client_event_loop_utilization.toFixed(2)}, ` +
+    `bench main thread (reading the executor's log) ${share(f.harness_main_thread_cpu_share)}, whole bench process ${f.process_cpu_share.toFixed(2)}`;
+  return ['## 8. A real FIX peer on the same machine (QuickFIX executor)', '',
+    `${formatRate(r.settings.orders)} orders (after ${formatRate(r.settings.warmup_orders)} unmeasured), window ${r.settings.window}, one connection each. ` +
+    `FIX 4.4 client: ${r.settings.client}; peer: ${r.settings.peer} (${r.settings.peer_package}), ${r.settings.peer_store}. OMS figure: ${r.settings.oms_source}.`, '',
+    '| target | round trips/s | round trip p50 / p99 / p99.99 / max (us) |', '|---|---:|---|',
+    `| QuickFIX executor: NewOrderSingle -> fill | ${formatRate(q.round_trips_per_second)} | ${us(q.round_trip)} |`,
+    `| OMS over WebSocket: new order -> accepted (durable) | ${formatRate(r.oms.messages_per_second)} | ${us(r.oms.round_trip)} |`,
+    `| (diagnostic) QuickFIX, client SeqStore not written per message | ${formatRate(d.quickfix.round_trips_per_second)} | ${us(d.quickfix.round_trip)} |`, '',
+    `OMS / QuickFIX: ${r.ratio_oms_vs_quickfix.toFixed(2)} (target ${r.ratio_target}: ${r.target_met ? 'met' : 'NOT met'}). ` +
+    `Against the diagnostic run: ${d.ratio_oms_vs_quickfix.toFixed(2)}.`, '',
+    `CPU during the QuickFIX run, as shares of one core: ${cpu(q)}. Diagnostic run: ${cpu(d.quickfix)}.`, ''];
+}
+
 function markdown(results: SuiteResults, quick: boolean): string {
   const m = machine();
   return [
@@ -135,7 +166,7 @@ function markdown(results: SuiteResults, quick: boolean): string {
     ...(results.recovery ? recoverySection(results.recovery) : []),
     ...(results.memory ? memorySection(results.memory) : []),
     ...(results.interference ? interferenceSection(results.interference) : []),
-    'Not yet in the suite: 8 (QuickFIX peer: needs the FIX issue).', '',
+    ...(results.fix_peer ? fixPeerSection(results.fix_peer) : []),
   ].join('\n');
 }
 

@@ -16,7 +16,7 @@
 // The `reflect-metadata` import must come before jspurefix (tsyringe needs it).
 
 import 'reflect-metadata';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { AsciiSession, JsFixLoggerFactory, MsgType, SessionId, SessionLauncher, SessionState } from 'jspurefix';
 import type {
@@ -31,6 +31,8 @@ import { assert } from '../core/assert.js';
 /** Incoming sequence numbers handled out of order (waiting for a gap below them to fill) at most. */
 export const INBOUND_OUT_OF_ORDER_MAX = 100_000;
 const SEQ_FILE = 'seqnums.json';
+/** Fixed size of the sequence record (JSON padded with spaces), rewritten in place. */
+const SEQ_RECORD_BYTES = 160;
 
 // ---- the durable incoming watermark --------------------------------------------------------------------
 
@@ -118,6 +120,7 @@ export class SeqStore implements IFixSessionStore {
   private targetNext = 1;
   private created = new Date();
   private loaded = false;
+  private fd: number | null = null;
   /** Bumped on every reset, so that a handling that finishes after a reset does not mark the new numbering. */
   epoch = 0;
 
@@ -220,11 +223,27 @@ export class SeqStore implements IFixSessionStore {
     this.created = new Date(file.created);
   }
 
+  /**
+   * Rewrites the record in place, at a fixed width, with one write() of less than a page: a process crash
+   * cannot leave half of it (the kernel applies the write to the page cache whole), and there is no rename
+   * per message (write + rename cost ~2/3 of a FIX client's time in the benchmark).
+   */
   private persist(): void {
     const file: SeqFile = { sender_seq_next: this.senderNext, target_seq_durable: this.inbound.next, created: this.created.toISOString() };
-    const temp = `${this.path()}.tmp`;
-    writeFileSync(temp, JSON.stringify(file));
-    renameSync(temp, this.path());
+    const text = JSON.stringify(file);
+    assert(text.length < SEQ_RECORD_BYTES, `sequence record of ${text.length} bytes`);
+    if (this.fd === null) {
+      this.fd = openSync(this.path(), constants.O_RDWR | constants.O_CREAT, 0o644);
+      // An operator's hand-edited file may be longer than a record: what follows would break the JSON.
+      ftruncateSync(this.fd, SEQ_RECORD_BYTES);
+    }
+    writeSync(this.fd, `${text.padEnd(SEQ_RECORD_BYTES - 1, ' ')}\n`, 0, 'latin1');
+  }
+
+  /** Closes the file; the store is not used after this. */
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
   }
 }
 

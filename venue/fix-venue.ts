@@ -133,6 +133,7 @@ export class FixVenue {
     this.endSession('OMS shutting down');
     this.wake?.();
     await this.loop;
+    this.store.close();
     this.state = 'closed';
   }
 
