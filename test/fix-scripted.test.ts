@@ -509,7 +509,9 @@ describe('FIX venue adapter against malformed input from a raw venue', () => {
 
   beforeAll(async () => {
     raw = await RawVenue.start({ log: VERBOSE ? (line) => wire.push(line) : undefined });
-    service = await startService(config(join(dir, 'oms'), raw.port), (fields) => logs.push(fields));
+    // A 1 s heartbeat, so that a venue gone silent is noticed (TestRequest at 1.5 s, dropped at 2.5 s) quickly.
+    const cfg = config(join(dir, 'oms'), raw.port);
+    service = await startService({ ...cfg, fix: { venues: [{ ...cfg.fix.venues[0], heartbeat_interval_s: 1 }] } }, (fields) => logs.push(fields));
     api = new Api(`http://127.0.0.1:${service.port}`);
     await loggedOn(api);
     await raw.waitForLogon();
@@ -521,6 +523,35 @@ describe('FIX venue adapter against malformed input from a raw venue', () => {
     await service?.close();
     await raw?.stop();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the venue\'s ResendRequest is answered with a SequenceReset-GapFill to our next number (orders are never replayed late)', async () => {
+    const before = await loggedOn(api);
+    const from = raw.received.length;
+    raw.send([['35', '2'], [7, 1], [16, 0]]);
+    const gapFill = await raw.waitFor('4', (m) => m.get(123) === 'Y', { from });
+    expect(gapFill.get(43)).toBe('Y');
+    expect(Number(gapFill.get(34))).toBe(1);
+    expect(Number(gapFill.get(36))).toBeGreaterThanOrEqual(before.next_sender_seq);
+    // No order message went out again, and the session goes on.
+    expect(raw.received.slice(from).filter((m) => m.msgType === 'D')).toHaveLength(0);
+    await working('R-RR');
+    expect((await api.venue()).logons).toBe(before.logons);
+  });
+
+  it('a venue gone silent gets a TestRequest, then the connection is dropped and re-established', async () => {
+    const before = await loggedOn(api);
+    const from = raw.received.length;
+    raw.silent = true;
+    try {
+      const testRequest = await raw.waitFor('1', () => true, { from, timeoutMs: 10_000 });
+      expect(testRequest.get(112)).toBeTruthy();
+      await until('the silent connection dropped', async () => ((await api.venue()).logged_on ? undefined : true), 10_000);
+    } finally {
+      raw.silent = false;
+    }
+    await loggedOn(api, before.logons + 1);
+    await working('R-SILENT');
   });
 
   it('a bad CheckSum and a wrong BodyLength are dropped (garbled_in); the good fill at the same number applies', async () => {

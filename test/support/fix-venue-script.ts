@@ -862,6 +862,8 @@ export class RawVenue {
   connections = 0;
   /** Answer TestRequests with a Heartbeat. */
   autoHeartbeat = true;
+  /** Send nothing on its own: no heartbeats, no answer to a TestRequest (a venue that hangs). */
+  silent = false;
   /** Answer ResendRequests from the journal (PossDupFlag=Y) and gap-fill the rest. */
   autoResend = true;
   private readonly journal = new Map<number, { fields: readonly Field[]; sentAt: string }>();
@@ -922,7 +924,7 @@ export class RawVenue {
         break;
       }
       case '1':
-        if (this.autoHeartbeat) this.send([['35', '0'], [112, frame.get(112) ?? '']]);
+        if (this.autoHeartbeat && !this.silent) this.send([['35', '0'], [112, frame.get(112) ?? '']]);
         break;
       case '2':
         if (this.autoResend) this.answerResend(Number(frame.get(7) ?? 0), Number(frame.get(16) ?? 0));
@@ -939,7 +941,7 @@ export class RawVenue {
   private startHeartbeats(seconds: number): void {
     this.stopHeartbeats();
     this.heartbeatTimer = setInterval(() => {
-      if (this.connected) this.send([['35', '0']]);
+      if (this.connected && !this.silent) this.send([['35', '0']]);
     }, seconds * 1000);
     this.heartbeatTimer.unref();
   }
