@@ -325,13 +325,14 @@ describe('gateway under pressure', () => {
       const slow = await Conn.open(service.port, 'demo-middle-token');
       slow.session({ kind: 'subscribe', requestId: 1, scope: SubscriptionScope.Account, accountId: DEMO.accounts.GROWTH });
       await slow.until((m) => m.kind === 'status' && m.status.requestId === 1);
-      // Stop reading. Loopback socket buffers absorb several MB first, so the flood below is ~12 MB of reports.
+      // Stop reading. Loopback socket buffers absorb several MB first, so the flood below is ~20 MB of reports
+      // (the gateway batches a turn's reports into few messages, so the bytes are mostly the reports' own).
       (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
       const slowClosed = new Promise<void>((resolve) => slow.ws.once('close', () => resolve()));
       const trader = await Conn.open(service.port, 'demo-trader-token');
       const rssBefore = process.memoryUsage().rss;
       const latencies: number[] = [];
-      const count = 25_000;
+      const count = 45_000;
       for (let i = 0; i < count; i++) {
         const started = performance.now();
         const requestId = trader.send(order(`SC-${i}`, { text: 'x'.repeat(250) }));
