@@ -21,6 +21,7 @@ import type { FixVenueConfig } from '../venue/fix-venue-config.js';
 import { FIX_VENUE_DEFAULTS } from '../venue/fix-venue-config.js';
 import type { Percentiles } from './support.js';
 import { histogram, percentiles } from './support.js';
+import { assert } from '../core/assert.js';
 
 /** Hard limits so that a mistyped option cannot make a run unbounded (as in ws-load). */
 export const FIX_LOAD_WINDOW_MAX = 65_536;
@@ -104,10 +105,6 @@ function newOrderBody(clOrdId: string): Record<string, unknown> {
   };
 }
 
-function check(condition: boolean, message: string): asserts condition {
-  if (!condition) throw new Error(`fix-load: ${message}`);
-}
-
 function toUs(ms: number): number {
   // hdr histogram floor is 1 us: a sub-microsecond value would be dropped.
   return Math.max(1, Math.round(ms * 1000));
@@ -131,9 +128,9 @@ export type FixLoadMark = 'measure_start' | 'measure_end';
 
 export async function runFixClosedLoop(spec: FixLoadSpec, onMark: (mark: FixLoadMark) => void = () => {}): Promise<FixLoadResult> {
   const { window, orders } = spec;
-  check(window >= 1 && window <= FIX_LOAD_WINDOW_MAX, `window ${window} outside 1..${FIX_LOAD_WINDOW_MAX}`);
-  check(orders >= 1 && orders <= FIX_LOAD_ORDERS_MAX, `orders ${orders} outside 1..${FIX_LOAD_ORDERS_MAX}`);
-  check(spec.warmup_orders >= 0 && spec.warmup_orders <= FIX_LOAD_ORDERS_MAX, `warm-up orders ${spec.warmup_orders}`);
+  assert(window >= 1 && window <= FIX_LOAD_WINDOW_MAX, `window ${window} outside 1..${FIX_LOAD_WINDOW_MAX}`);
+  assert(orders >= 1 && orders <= FIX_LOAD_ORDERS_MAX, `orders ${orders} outside 1..${FIX_LOAD_ORDERS_MAX}`);
+  assert(spec.warmup_orders >= 0 && spec.warmup_orders <= FIX_LOAD_ORDERS_MAX, `warm-up orders ${spec.warmup_orders}`);
   mkdirSync(spec.store_dir, { recursive: true });
 
   const venue: FixVenueConfig = {

@@ -25,7 +25,7 @@ export interface VenueContext {
 }
 
 /** Resolves the order a venue message names: by its ClOrdID, else by the OrigClOrdID it answers. */
-function findVenueOrder(state: CoreState, venueId: number, clOrdId: string, origClOrdId: string): Order | null {
+export function findVenueOrder(state: CoreState, venueId: number, clOrdId: string, origClOrdId: string): Order | null {
   const order = state.ordersByClOrdId.get(clOrdId) ?? (origClOrdId.length > 0 ? state.ordersByClOrdId.get(origClOrdId) : undefined);
   return order !== undefined && order.venueId === venueId ? order : null;
 }

@@ -59,9 +59,9 @@ export interface HttpApiDeps {
 
 export interface VenueAdmin {
   statuses(): VenueStatus[];
-  /** False when no FIX session serves the venue. */
-  disconnect(venueId: number): boolean;
-  connect(venueId: number): boolean;
+  /** False when no FIX session serves the venue; `userId` is logged (admin actions are not journaled). */
+  disconnect(venueId: number, userId: number): boolean;
+  connect(venueId: number, userId: number): boolean;
 }
 
 export interface PoolStats {
@@ -1163,12 +1163,13 @@ class HttpApiServer implements HttpApi {
   }
 
   private venueAdmin(call: Call, action: 'disconnect' | 'connect'): ApiAnswer {
-    this.requireRole(this.userOf(call), VENUE_ADMINS, `${action} a venue`);
+    const user = this.userOf(call);
+    this.requireRole(user, VENUE_ADMINS, `${action} a venue`);
     queryOf(call.query, []);
     const text = call.params[0];
     const venueId = /^\d{1,10}$/.test(text) ? Number(text) : NaN;
     if (!Number.isSafeInteger(venueId) || venueId > UINT32_MAX) throw bad(RejectCode.InvalidField, `venue_id must be an integer, got ${JSON.stringify(text)}`);
-    const done = this.deps.venues?.[action](venueId) ?? false;
+    const done = this.deps.venues?.[action](venueId, user.userId) ?? false;
     if (!done) throw new ApiProblem(404, RejectCode.UnknownVenue, `no FIX session serves venue ${venueId}`);
     return { status: 200, body: { venue: this.deps.venues?.statuses().find((v) => v.venue_id === venueId) } };
   }

@@ -68,7 +68,7 @@ export class GatewayMetrics {
     counter('oms_fix_messages_sent_total', 'FIX messages sent', (s) => s.messages_out);
     counter('oms_fix_rejects_received_total', 'Session and business rejects the venue sent', (s) => s.rejects_in);
     counter('oms_fix_messages_refused_total', 'Venue messages the OMS could not apply (flagged)', (s) => s.refused_in);
-    counter('oms_fix_garbled_total', 'Frames dropped for a bad checksum or body length', (s) => s.garbled_in);
+    counter('oms_fix_garbled_total', 'Frames dropped: bad checksum, body length, field or MsgSeqNum, or not from the session\'s peer (CompIDs, BeginString)', (s) => s.garbled_in);
     counter('oms_fix_logons_total', 'Logons completed', (s) => s.logons);
     counter('oms_fix_connect_failures_total', 'Connection attempts that did not log on', (s) => s.connect_failures);
   }

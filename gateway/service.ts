@@ -123,8 +123,8 @@ class Service {
           submit: (frame) => this.submit(frame), nowUs: () => this.clock.nowUs(), journal_path: join(this.config.data.dir, 'journal'),
           venues: {
             statuses: () => [...this.fixVenues.values()].map((v) => v.status()),
-            disconnect: (venueId) => this.venueAdmin(venueId, 'disconnect'),
-            connect: (venueId) => this.venueAdmin(venueId, 'connect'),
+            disconnect: (venueId, userId) => this.venueAdmin(venueId, userId, 'disconnect'),
+            connect: (venueId, userId) => this.venueAdmin(venueId, userId, 'connect'),
           },
         });
         const api = this.httpApi;
@@ -164,10 +164,10 @@ class Service {
     }
   }
 
-  private venueAdmin(venueId: number, action: 'disconnect' | 'connect'): boolean {
+  private venueAdmin(venueId: number, userId: number, action: 'disconnect' | 'connect'): boolean {
     const venue = this.fixVenues.get(venueId);
     if (venue === undefined) return false;
-    this.log({ event: 'venue_admin', venue_id: venueId, action });
+    this.log({ event: 'venue_admin', venue_id: venueId, user_id: userId, action });
     if (action === 'disconnect') venue.disconnect();
     else venue.connect();
     return true;

@@ -257,6 +257,34 @@ describe('fromExecutionReport: fills', () => {
     expect(report).toMatchObject({ execType: ExecType.Trade, ordStatus: OrdStatus.PartiallyFilled, lastQty: 40, lastPx: 19_005, cumQty: 40, leavesQty: 60 });
   });
 
+  it('finds the order by a replace ClOrdID still pending (a fill under it may arrive before the Replaced is applied)', () => {
+    place({ clOrdId: 'P1', orderQty: 100, price: 19_005 });
+    ack('P1');
+    h.send(DEMO.users.trader, { type: Command.ReplaceOrder, clOrdId: 'P1-R', origClOrdId: 'P1', accountId: DEMO.accounts.GROWTH, orderQty: 150, price: 19_005, stopPx: 0, timeInForce: TimeInForce.Day, expireTimeUs: 0 });
+    expect(order('P1').pending?.clOrdId).toBe('P1-R');
+    const inbound = fromExecutionReport(h.core.state, VENUE, fix({
+      [TAG.ClOrdID]: 'P1-R', [TAG.ExecID]: 'E-P1', [TAG.ExecType]: 'F', [TAG.OrdStatus]: '1', [TAG.LastQty]: '10', [TAG.LastPx]: '190.05',
+    }));
+    expect(inbound).toMatchObject({ kind: 'command', command: { clOrdId: 'P1-R', execId: `${order('P1').orderId}:E-P1`, lastQty: 10 } });
+    expect(fromExecutionReport(h.core.state, VENUE, fix({ [TAG.ClOrdID]: 'NO-SUCH', [TAG.ExecID]: 'E-X', [TAG.ExecType]: 'F', [TAG.OrdStatus]: '1' })))
+      .toMatchObject({ kind: 'refused', reason: 'unknown_order' });
+  });
+
+  it('refuses a FIX 4.2 trade cancel or correction (ExecTransType 1/2) rather than taking it as a new fill', () => {
+    place({ clOrdId: 'T42', orderQty: 100, price: 19_005 });
+    for (const execTransType of ['1', '2', '3']) {
+      const inbound = fromExecutionReport(h.core.state, VENUE, fix({
+        [TAG.ClOrdID]: 'T42', [TAG.ExecID]: `E-${execTransType}`, [TAG.ExecType]: '2', [TAG.OrdStatus]: '2', [TAG.LastQty]: '100', [TAG.LastPx]: '190.05',
+        [TAG.ExecTransType]: execTransType,
+      }));
+      expect(inbound).toMatchObject({ kind: 'refused', reason: 'unsupported' });
+    }
+    const fresh = fromExecutionReport(h.core.state, VENUE, fix({
+      [TAG.ClOrdID]: 'T42', [TAG.ExecID]: 'E-0', [TAG.ExecType]: '2', [TAG.OrdStatus]: '2', [TAG.LastQty]: '100', [TAG.LastPx]: '190.05', [TAG.ExecTransType]: '0',
+    }));
+    expect(fresh).toMatchObject({ kind: 'command', command: { execType: ExecType.Trade } });
+  });
+
   it('reads satoshis and cents of a digital asset exactly; trailing zeros are fine', () => {
     place({ clOrdId: 'F2', instrumentId: I.BTCUSD, orderQty: 100_000, price: 9_500_000 });
     const c = execReport(fromExecutionReport(h.core.state, VENUE, fix({
@@ -393,12 +421,9 @@ describe('fromExecutionReport: fills', () => {
     expect(reports(submit(rejected))).toMatchObject([{ execType: ExecType.Rejected, ordStatus: OrdStatus.Rejected, ordRejReason: 11 }]);
   });
 
-  // BUG (venue/fix-mapping.ts:192, `leavesQty: leavesQty ?? 0`): LeavesQty (151) is required in a FIX 4.4
-  // ExecutionReport, but a missing one becomes 0. For a restatement (ExecType D) the core takes LeavesQty as
-  // the venue's new open quantity (core/venue-reports.ts restated), so a Restated report that omits 151
-  // silently shrinks the order to its CumQty and cancels it. A fill without LastQty/LastPx is refused as
-  // missing_field; a restatement without LeavesQty should be too.
-  it('refuses a restatement (ExecType D) without LeavesQty instead of reading it as 0 [documents a bug]', () => {
+  // For a restatement (ExecType D) the core takes LeavesQty as the venue's new open quantity, so a missing 151
+  // read as 0 would shrink the order to its CumQty and cancel it.
+  it('refuses a restatement (ExecType D) without LeavesQty instead of reading it as 0', () => {
     place({ clOrdId: 'RS1', orderQty: 100 });
     ack('RS1');
     const inbound = fromExecutionReport(h.core.state, VENUE, fix({

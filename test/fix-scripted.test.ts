@@ -252,6 +252,21 @@ describe('FIX venue adapter against a scripted venue', () => {
     await orderMatches(api, 'S-RPL-R', { status: 'Filled', cum_qty: '80', leaves_qty: '0', avg_px: '189.6875' });
   });
 
+  it('a Replaced raising the quantity and a fill under the new ClOrdID back to back: both applied, in order', async () => {
+    await working('S-RPF', { price: '190.00', qty: '100' });
+    const refusedAtStart = (await api.venue()).refused_in;
+    await api.replace('S-RPF', { cl_ord_id: 'S-RPF-R', qty: '150' });
+    await venue.waitForRequest('G', 'S-RPF-R');
+    // Not awaited in between: the fill arrives before the OMS has journaled the Replaced; applied first it
+    // would overfill the old 100.
+    const replaced = venue.replaced('S-RPF-R');
+    // Without OrigClOrdID, as many venues send fills after a replace: only the new ClOrdID names the order.
+    const filled = venue.fill('S-RPF-R', '120', '190.00', { extra: { OrigClOrdID: undefined } });
+    await Promise.all([replaced, filled]);
+    await orderMatches(api, 'S-RPF-R', { status: 'PartiallyFilled', qty: '150', cum_qty: '120', leaves_qty: '30' });
+    expect((await api.venue()).refused_in).toBe(refusedAtStart);
+  });
+
   it('cancel reject (35=9, CxlRejReason 0 too late): the order stays as it was and the cancel is answered', async () => {
     await working('S-CRJ');
     await venue.fill('S-CRJ', '10', '190.00');

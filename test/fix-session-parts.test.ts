@@ -12,6 +12,7 @@ import { ConfigError, loadConfig } from '../gateway/config.js';
 import { frameProblem, INBOUND_OUT_OF_ORDER_MAX, InboundWatermark, SeqStore, SessionId } from '../venue/fix-session.js';
 import type { FixVenueConfig } from '../venue/fix-venue-config.js';
 import { checkFixVenue, FIX_VENUE_DEFAULTS, FIX_VENUES_MAX, fixVenuesProblems, inSchedule } from '../venue/fix-venue-config.js';
+import { HELD_MESSAGES_MAX, InOrderGate } from '../venue/inbound-order.js';
 
 const root = mkdtempSync(join(tmpdir(), 'oms-fix-parts-'));
 let dirs = 0;
@@ -297,18 +298,21 @@ describe('SeqStore', () => {
     writeFileSync(join(dir, 'seqnums.json'), text);
     const store = new SeqStore(SESSION, dir);
     await expect(store.initialize()).rejects.toThrow(join(dir, 'seqnums.json'));
-    expect(readFileSync(join(dir, 'seqnums.json'), 'utf8')).toBe(text); // not overwritten
+    // Every later attempt fails the same way, and nothing (not even a number reserved for a send) overwrites
+    // the file an operator must fix.
+    await expect(store.initialize()).rejects.toThrow(join(dir, 'seqnums.json'));
+    store.reserveSender(50);
+    await store.setSenderSeqNum(60);
+    expect(readFileSync(join(dir, 'seqnums.json'), 'utf8')).toBe(text);
   });
 
-  // BUG (venue/fix-session.ts:193, `JSON.parse(text)` outside any try): a sequence file that is not JSON at all
-  // (disk damage, a hand edit, an empty file) throws a bare SyntaxError ("Unexpected token ...", "Unexpected
-  // end of JSON input") that names neither the file nor the session, unlike every other corrupt file
-  // (line 195), so an operator is not told which file to fix. `null` gives a TypeError the same way.
+  // A file that is not JSON at all (disk damage, a hand edit, an empty file) is named too, so that an operator
+  // is told which file to fix.
   it.each([
     ['not JSON', 'sender_seq_next=3'],
     ['empty', ''],
     ['null', 'null'],
-  ])('refuses a corrupt file that is %s, naming its path [documents a bug]', async (_what, text) => {
+  ])('refuses a corrupt file that is %s, naming its path', async (_what, text) => {
     const dir = freshDir();
     await opened(dir);
     writeFileSync(join(dir, 'seqnums.json'), text);
@@ -316,11 +320,8 @@ describe('SeqStore', () => {
     await expect(store.initialize()).rejects.toThrow(join(dir, 'seqnums.json'));
   });
 
-  // BUG (venue/fix-session.ts:198, `new Date(file.created ?? Date.now())`): `created` is not validated. A file
-  // whose `created` is not a date loads, creationTime is an Invalid Date, and the next persist (any sender
-  // number, any markHandled) throws RangeError "Invalid time value" from toISOString(): the session's sequence
-  // numbers can no longer be saved. It should be refused at load naming the file, like the numbers (or replaced).
-  it('a file whose created time is not a date is refused at load, or the store keeps working [documents a bug]', async () => {
+  // `created` is validated too: an Invalid Date would make every later save throw.
+  it('a file whose created time is not a date is refused at load, or the store keeps working', async () => {
     const dir = freshDir();
     await opened(dir);
     writeFileSync(join(dir, 'seqnums.json'), '{"sender_seq_next":3,"target_seq_durable":2,"created":"yesterday"}');
@@ -538,13 +539,8 @@ describe('fixVenuesProblems', () => {
     expect(fixVenuesProblems([venue(), venue({ venue_id: 3, name: 'BACKUP', host: '127.0.0.2' })])).toEqual([]);
   });
 
-  // BUG (venue/fix-venue-config.ts:112-123): two venues may name the same explicit store_dir. Each venue's
-  // SeqStore writes `<store_dir>/seqnums.json` (venue/fix-session.ts SEQ_FILE), so the two sessions overwrite
-  // each other's sender number and durable incoming watermark, and after a restart one session logs on with
-  // the other's numbers (MsgSeqNum too low, or a watermark past messages it never journaled). Names are
-  // unique, so default folders (<data.dir>/fix/<name>) never clash; an explicit store_dir used twice should be
-  // a problem like a repeated name.
-  it('a store_dir used by two venues is a problem (they would share seqnums.json) [documents a bug]', () => {
+  // Two sessions sharing one seqnums.json would overwrite each other's numbers.
+  it('a store_dir used by two venues is a problem (they would share seqnums.json)', () => {
     const shared = '/var/lib/oms/fix/shared';
     expect(fixVenuesProblems([
       venue({ store_dir: shared }), venue({ venue_id: 3, name: 'OTHER', target_comp_id: 'OTHER', store_dir: shared }),
@@ -662,5 +658,66 @@ describe('loadConfig: fix.venues', () => {
     expect(config.fix.venues[0].venue_id).toBe(DEMO.venues.SIM);
     const path = writeConfig({ sim_venue: { enabled: true }, fix: { venues: [{ ...MINIMAL, venue_id: DEMO.venues.SIM }] } });
     expect(refused(['--config', path], {})[0]).toContain("is the simulated venue's");
+  });
+});
+
+describe('InOrderGate: venue messages reach the core in MsgSeqNum order', () => {
+  function gate(next = 1): { g: InOrderGate<string>; out: Array<[string, number]> } {
+    const out: Array<[string, number]> = [];
+    const g = new InOrderGate<string>((item, seq) => out.push([item, seq]));
+    g.reset(next);
+    return { g, out };
+  }
+
+  it('delivers the next number at once, holds those above a gap, and releases them in order when it fills', () => {
+    const { g, out } = gate(5);
+    expect(g.offer(5, 'a', 0)).toBe('delivered');
+    expect(g.offer(8, 'd', 10)).toBe('held');
+    expect(g.offer(7, 'c', 20)).toBe('held');
+    expect(g.waitingMs(110)).toBe(100);
+    expect(out).toEqual([['a', 5]]);
+    expect(g.offer(6, 'b', 30)).toBe('delivered');
+    expect(out).toEqual([['a', 5], ['b', 6], ['c', 7], ['d', 8]]);
+    expect(g.next).toBe(9);
+    expect(g.waitingMs(1_000)).toBe(0);
+  });
+
+  it('a gap fill jumps over the numbers it covers, dropping what waited below its end, and releases what follows', () => {
+    const { g, out } = gate(1);
+    expect(g.offer(3, 'held-under-fill', 0)).toBe('held');
+    expect(g.offer(6, 'f', 0)).toBe('held');
+    expect(g.offerGapFill(1, 6, 0)).toBe('delivered');
+    expect(out).toEqual([['f', 6]]);
+    expect(g.next).toBe(7);
+    // A gap fill above the next number waits its turn like any message.
+    expect(g.offerGapFill(9, 12, 0)).toBe('held');
+    expect(g.offer(12, 'l', 0)).toBe('held');
+    expect(g.offer(7, 'g', 0)).toBe('delivered');
+    expect(g.offer(8, 'h', 0)).toBe('delivered');
+    expect(out.map(([item]) => item)).toEqual(['f', 'g', 'h', 'l']);
+    expect(g.next).toBe(13);
+  });
+
+  it('duplicates (below the next number, or already waiting) are refused; beyond HELD_MESSAGES_MAX waiting is an overflow', () => {
+    const { g, out } = gate(10);
+    expect(g.offer(9, 'old', 0)).toBe('duplicate');
+    expect(g.offer(12, 'x', 0)).toBe('held');
+    expect(g.offer(12, 'x-again', 0)).toBe('duplicate');
+    expect(g.offerGapFill(3, 10, 0)).toBe('duplicate');
+    for (let seq = 13; seq < 12 + HELD_MESSAGES_MAX; seq += 1) expect(g.offer(seq, 'w', 0)).toBe('held');
+    expect(g.heldCount).toBe(HELD_MESSAGES_MAX);
+    expect(g.offer(20_000_000, 'too many', 0)).toBe('overflow');
+    expect(out).toEqual([]);
+    g.reset(1);
+    expect(g.heldCount).toBe(0);
+    expect(g.offer(1, 'fresh', 0)).toBe('delivered');
+  });
+
+  it('any arrival order of 1..n is delivered as 1..n (property)', () => {
+    fc.assert(fc.property(fc.shuffledSubarray(Array.from({ length: 40 }, (_, i) => i + 1), { minLength: 40, maxLength: 40 }), (order) => {
+      const { g, out } = gate(1);
+      for (const seq of order) g.offer(seq, `m${seq}`, 0);
+      expect(out.map(([, seq]) => seq)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    }), { numRuns: 200 });
   });
 });

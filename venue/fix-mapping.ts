@@ -17,18 +17,21 @@ import { formatScaled, parseScaledNumber } from '../core/fixed.js';
 import type { Instrument, Order } from '../core/model.js';
 import { isTerminal, PendingKind } from '../core/model.js';
 import type { CoreState } from '../core/state.js';
+import { findVenueOrder } from '../core/venue-reports.js';
+import { assert } from '../core/assert.js';
 
 /** The FIX tags read here (FIX 4.4 numbers). */
 export const TAG = Object.freeze({
   Account: 1, AvgPx: 6, ClOrdID: 11, CumQty: 14, ExecID: 17, LastPx: 31, LastQty: 32, MsgSeqNum: 34, MsgType: 35,
   OrderID: 37, OrdStatus: 39, OrigClOrdID: 41, PossDupFlag: 43, RefSeqNum: 45, Text: 58, CxlRejReason: 102,
   OrdRejReason: 103, ExecType: 150, LeavesQty: 151, RefTagID: 371, RefMsgType: 372, SessionRejectReason: 373,
-  BusinessRejectRefID: 379, BusinessRejectReason: 380, CxlRejResponseTo: 434, PossResend: 97,
+  BusinessRejectRefID: 379, BusinessRejectReason: 380, CxlRejResponseTo: 434, PossResend: 97, NewSeqNo: 36,
+  GapFillFlag: 123, ExecTransType: 20,
 });
 
 export const MSG_TYPE = Object.freeze({
   NewOrderSingle: 'D', OrderCancelRequest: 'F', OrderCancelReplaceRequest: 'G', OrderStatusRequest: 'H',
-  ExecutionReport: '8', OrderCancelReject: '9', Reject: '3', BusinessMessageReject: 'j',
+  ExecutionReport: '8', OrderCancelReject: '9', Reject: '3', BusinessMessageReject: 'j', SequenceReset: '4', Logout: '5', Logon: 'A',
 });
 
 /** What the adapter reads an inbound message through: jspurefix's MsgView has exactly this method. */
@@ -72,7 +75,8 @@ export function instrumentBlock(instrument: Instrument): FixBody {
   if (instrument.expiryYyyymmdd !== 0) block.MaturityMonthYear = String(instrument.expiryYyyymmdd);
   if (instrument.assetClass === AssetClass.Option) {
     block.StrikePrice = formatScaled(instrument.strike, instrument.pricePrecision);
-    block.PutOrCall = instrument.putCall === PutCall.Put ? 0 : 1;
+    if (instrument.putCall === PutCall.Put) block.PutOrCall = 0;
+    if (instrument.putCall === PutCall.Call) block.PutOrCall = 1;
   }
   if (instrument.multiplier !== 1) block.ContractMultiplier = String(instrument.multiplier);
   return block;
@@ -112,7 +116,7 @@ export function outboundFor(request: VenueRequestData, instrument: Instrument, a
     case VenueRequestKind.Replace:
       return { msgType: MSG_TYPE.OrderCancelReplaceRequest, body: { ...common, ...currency, OrigClOrdID: request.origClOrdId, ...termsBlock(request, instrument), ...settlement(instrument) } };
     default:
-      throw new Error(`invariant: VenueRequestKind ${request.requestKind} has no FIX message`);
+      assert(false, `VenueRequestKind ${request.requestKind} has no FIX message`);
   }
 }
 
@@ -132,10 +136,17 @@ export type Inbound =
 
 const refused = (reason: string, why: string): Inbound => ({ kind: 'refused', reason, why });
 
-/** The order a venue message names: by its ClOrdID, else the OrigClOrdID it answers; only this venue's. */
+/**
+ * The order a venue message names, as the core will resolve it, and also by a cancel/replace ClOrdID still
+ * pending: the venue may answer a replace and fill under the new ClOrdID before the core has applied the
+ * Replaced (commands are journaled asynchronously), and the fill's command must be built all the same. The
+ * scan of working orders runs only when the two lookups miss.
+ */
 export function findOrder(state: CoreState, venueId: number, clOrdId: string, origClOrdId: string): Order | undefined {
-  const order = state.ordersByClOrdId.get(clOrdId) ?? (origClOrdId !== '' ? state.ordersByClOrdId.get(origClOrdId) : undefined);
-  return order !== undefined && order.venueId === venueId ? order : undefined;
+  const order = findVenueOrder(state, venueId, clOrdId, origClOrdId);
+  if (order !== null) return order;
+  for (const open of state.openOrders) if (open.venueId === venueId && open.pending?.clOrdId === clOrdId) return open;
+  return undefined;
 }
 
 /**
@@ -176,8 +187,12 @@ export function fromExecutionReport(state: CoreState, venueId: number, fields: F
   const order = findOrder(state, venueId, clOrdId, origClOrdId);
   if (order === undefined) return refused('unknown_order', `ExecutionReport for unknown ClOrdID ${clOrdId}`);
   const instrument = state.instruments.get(order.instrumentId);
-  if (instrument === undefined) throw new Error('invariant: order of an unknown instrument');
+  assert(instrument !== undefined, `order ${order.clOrdId} of an unknown instrument`);
   const rawExecType = fields.getString(TAG.ExecType);
+  // FIX 4.2 trade busts and corrections (ExecTransType 1/2) carry a new ExecID: taken as fills they would
+  // double the position. The OMS does not apply them automatically.
+  const execTransType = fields.getString(TAG.ExecTransType);
+  if (execTransType !== null && execTransType !== '0') return refused('unsupported', `ExecTransType ${execTransType} (cancel/correct) on ${clOrdId}: flagged for operations`);
   // FIX 4.2 venues still say Partial fill (1) / Fill (2) where 4.4 says Trade (F).
   const execType = rawExecType === '1' || rawExecType === '2' ? ExecType.Trade : charEnum(ExecType, rawExecType);
   const ordStatus = charEnum(OrdStatus, fields.getString(TAG.OrdStatus));

@@ -20,7 +20,7 @@ import { closeSync, constants, ftruncateSync, mkdirSync, openSync, readFileSync,
 import { join } from 'node:path';
 import { AsciiSession, JsFixLoggerFactory, MsgType, SessionId, SessionLauncher, SessionState } from 'jspurefix';
 import type {
-  ElasticBuffer, EngineFactory, IFixMsgStoreRecord, IFixSessionStore, IFixSessionStoreFactory, IJsFixConfig, IJsFixLogger, ISessionDescription, MsgView,
+  ElasticBuffer, EngineFactory, IFixMsgStoreRecord, MsgTransport, IFixSessionStore, IFixSessionStoreFactory, IJsFixConfig, IJsFixLogger, ISessionDescription, MsgView,
 } from 'jspurefix';
 
 // Only this module imports jspurefix (after reflect-metadata); the rest of the adapter gets what it needs here.
@@ -109,9 +109,9 @@ interface SeqFile {
 }
 
 /**
- * The session's sequence numbers, one small JSON file written synchronously (write + rename: a crash leaves
- * the old or the new file, never half of one). Not fsync'd: it survives a process crash, not a power cut
- * (then the venue's "MsgSeqNum too low" logout tells an operator to set the numbers).
+ * The session's sequence numbers, one small JSON record rewritten in place synchronously (see persist). Not
+ * fsync'd: it survives a process crash, not a power cut (then the venue's "MsgSeqNum too low" logout tells an
+ * operator to set the numbers).
  */
 export class SeqStore implements IFixSessionStore {
   readonly inbound = new InboundWatermark();
@@ -121,6 +121,7 @@ export class SeqStore implements IFixSessionStore {
   private created = new Date();
   private loaded = false;
   private fd: number | null = null;
+  private closed = false;
   /** Bumped on every reset, so that a handling that finishes after a reset does not mark the new numbering. */
   epoch = 0;
 
@@ -208,16 +209,18 @@ export class SeqStore implements IFixSessionStore {
 
   private load(): void {
     mkdirSync(this.dir, { recursive: true });
-    this.loaded = true;
     let text: string;
     try {
       text = readFileSync(this.path(), 'utf8');
     } catch {
+      this.loaded = true;
       this.persist();
       return;
     }
     const file = parseSeqFile(text);
+    // Not marked loaded: every attempt fails the same way, and nothing overwrites the file an operator must fix.
     if (file === null) throw new Error(`corrupt FIX sequence file ${this.path()}: ${text.slice(0, 200)}`);
+    this.loaded = true;
     this.senderNext = file.sender_seq_next;
     this.inbound.reset(file.target_seq_durable);
     this.created = new Date(file.created);
@@ -229,6 +232,8 @@ export class SeqStore implements IFixSessionStore {
    * per message (write + rename cost ~2/3 of a FIX client's time in the benchmark).
    */
   private persist(): void {
+    // Before a successful load (a corrupt file) or after close, there is nothing this store may write.
+    if (!this.loaded || this.closed) return;
     const file: SeqFile = { sender_seq_next: this.senderNext, target_seq_durable: this.inbound.next, created: this.created.toISOString() };
     const text = JSON.stringify(file);
     assert(text.length < SEQ_RECORD_BYTES, `sequence record of ${text.length} bytes`);
@@ -240,10 +245,18 @@ export class SeqStore implements IFixSessionStore {
     writeSync(this.fd, `${text.padEnd(SEQ_RECORD_BYTES - 1, ' ')}\n`, 0, 'latin1');
   }
 
-  /** Closes the file; the store is not used after this. */
+  /** Closes the file; later changes are kept in memory only (a handling that finishes after shutdown). */
   close(): void {
+    this.closed = true;
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
+  }
+
+  /** Marks `next - 1` sent, on disk, before the message exists (see reserveBeforeSending); throws if it cannot. */
+  reserveSender(next: number): void {
+    if (next <= this.senderNext) return;
+    this.senderNext = next;
+    this.persist();
   }
 }
 
@@ -331,8 +344,8 @@ function logFactory(log: FixLog): RoutedLogFactory {
 export interface SessionHooks {
   /** The launcher built the session for a connection attempt (before it connects). */
   onCreated(session: VenueFixSession): void;
-  /** Logged on: safe to send. */
-  onReady(): void;
+  /** Logged on: safe to send. `logonSeq`: the MsgSeqNum of the venue's Logon. */
+  onReady(logonSeq: number): void;
   /** The transport ended (may be called more than once for one session: idempotent). */
   onStopped(error: Error | undefined): void;
   onApplication(msgType: string, view: MsgView, seq: number): void;
@@ -347,6 +360,8 @@ export interface SessionHooks {
 export class VenueFixSession extends AsciiSession {
   /** The transport ended (onStopped): nothing more to stop. */
   private ended = false;
+  /** Killed before it connected: a connection that completes later is closed unused. */
+  private abandoned = false;
   /** Set between a garbled frame's 'decoded' event and its 'msg' event, which the library emits in that order. */
   private garbled: string | null = null;
 
@@ -375,12 +390,27 @@ export class VenueFixSession extends AsciiSession {
     });
   }
 
-  /** Drops the connection without a Logout (logon timeout, a venue we must stop listening to). */
+  /**
+   * Drops the connection without a Logout (logon timeout, a venue we must stop listening to). Before the
+   * connection exists the library has no listener for the 'error' that terminate() emits (it would throw):
+   * the attempt is marked abandoned instead, and a connection that completes later is closed at once (run).
+   */
   kill(reason: string): void {
     // After a venue's logout the library's state stays ConfirmingLogout, never Stopped, and terminating a
     // finished session emits an 'error' nobody listens to: the transport's end is the only reliable sign.
     if (this.ended || this.getState() === SessionState.Stopped) return;
+    if (this.transport === null || this.transport === undefined) {
+      this.abandoned = true;
+      return;
+    }
     this.terminate(new Error(reason));
+  }
+
+  override run(transport: MsgTransport): Promise<number> {
+    if (!this.abandoned) return super.run(transport);
+    transport.end();
+    this.ended = true;
+    return Promise.resolve(0);
   }
 
   nextSenderSeq(): number {
@@ -436,8 +466,9 @@ export class VenueFixSession extends AsciiSession {
     this.hooks.onApplication(msgType, view, Number(view.getString(34) ?? 0));
   }
 
-  protected onReady(): void {
-    this.hooks.onReady();
+  protected onReady(view: MsgView): void {
+    // The library does not pass a Logon that opened a gap to onSessionMsg: its number is taken here.
+    this.hooks.onReady(Number(view.getString(34) ?? 0));
   }
 
   protected onStopped(error?: Error): void {
@@ -478,7 +509,9 @@ function reserveBeforeSending(config: IJsFixConfig, store: SeqStore): void {
   assert(factory !== null, 'the initiator has a session message factory');
   const header = factory.header.bind(factory);
   factory.header = (msgType, seqNum, time, overrideData) => {
-    if (overrideData?.PossDupFlag !== true) void store.setSenderSeqNum(seqNum + 1);
+    // Synchronous: if the number cannot be written the throw stops this message (the library terminates
+    // the session) rather than sending a number that a restart could use again.
+    if (overrideData?.PossDupFlag !== true) store.reserveSender(seqNum + 1);
     return header(msgType, seqNum, time, overrideData);
   };
 }

@@ -1,5 +1,5 @@
 // One FIX 4.4 initiator session per execution venue: where the venue listens, who we are to it, how often
-// we heartbeat, how we back off when it is down, where the session's sequence numbers and sent messages are
+// we heartbeat, how we back off when it is down, where the session's sequence numbers are
 // stored, and when the session is scheduled. Checked once at start by gateway/config.ts (key
 // `fix.venues`); every problem names the item and the key.
 
@@ -18,7 +18,7 @@ export interface FixVenueConfig {
   /** First reconnect delay after a drop or a refused connection; doubles per failure up to the max. */
   readonly reconnect_backoff_ms_min: number;
   readonly reconnect_backoff_ms_max: number;
-  /** Sequence numbers and sent messages (for the venue's resend requests); '' = `<data.dir>/fix/<name>`. */
+  /** The session's sequence numbers (seqnums.json); '' = `<data.dir>/fix/<name>`. Sent messages are not kept: the journal is their record. */
   readonly store_dir: string;
   /** ResetSeqNumFlag=Y on every logon: both sides start at 1 (venues that reset daily want this). */
   readonly reset_seq_num_on_logon: boolean;

@@ -1,0 +1,116 @@
+// The FIX venue adapter's own life, against a raw TCP venue on loopback: what happens when the OMS closes,
+// an admin disconnects, or a venue accepts the connection and never answers — at every moment of an
+// attempt, including before the library has connected (where a kill used to throw, and a close to hang).
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { FixVenueConfig } from '../venue/fix-venue-config.js';
+import { FIX_VENUE_DEFAULTS } from '../venue/fix-venue-config.js';
+import { FixVenue } from '../venue/fix-venue.js';
+import { CoreHarness } from './support/core-harness.js';
+import { RawVenue } from './support/fix-venue-script.js';
+import { until } from './support/until.js';
+
+const CLOSE_WITHIN_MS = 5_000;
+
+function venueConfig(port: number, overrides: Partial<FixVenueConfig> = {}): FixVenueConfig {
+  return {
+    ...FIX_VENUE_DEFAULTS, venue_id: 9, name: 'LIFE', host: '127.0.0.1', port, sender_comp_id: 'OMS', target_comp_id: 'VENUE',
+    heartbeat_interval_s: 5, reconnect_backoff_ms_min: 50, reconnect_backoff_ms_max: 200, logon_timeout_ms: 1_000, ...overrides,
+  };
+}
+
+describe('FIX venue adapter life', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'oms-fix-life-'));
+  const logs: Array<Record<string, unknown>> = [];
+  const harness = CoreHarness.withDemoData();
+  let serial = 0;
+
+  function adapter(config: FixVenueConfig): FixVenue {
+    serial += 1;
+    return new FixVenue({
+      venue: config, storeDir: join(dir, `store-${serial}`), state: harness.core.state, log: (fields) => logs.push(fields),
+      submit: () => Promise.reject(new Error('no core in this test')),
+    });
+  }
+
+  async function closesPromptly(venue: FixVenue): Promise<void> {
+    const started = Date.now();
+    await venue.close();
+    expect(Date.now() - started).toBeLessThan(CLOSE_WITHIN_MS);
+  }
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('closed at once after start: resolves promptly and never logs on, though the connection completes later', async () => {
+    const raw = await RawVenue.start({ senderCompId: 'VENUE', targetCompId: 'OMS' });
+    try {
+      const venue = adapter(venueConfig(raw.port));
+      venue.start();
+      await closesPromptly(venue);
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      expect(raw.logons).toBe(0);
+      expect(venue.status().state).toBe('closed');
+    } finally {
+      await raw.stop();
+    }
+  });
+
+  it('disconnected by an admin while connecting: stays down, then connects when asked', async () => {
+    const raw = await RawVenue.start({ senderCompId: 'VENUE', targetCompId: 'OMS' });
+    const venue = adapter(venueConfig(raw.port));
+    try {
+      venue.start();
+      venue.disconnect();
+      await until('admin_down', async () => (venue.status().state === 'admin_down' ? true : undefined));
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      expect(raw.logons).toBe(0);
+      venue.connect();
+      await until('logged on', async () => (venue.status().logged_on ? true : undefined));
+      expect(raw.logons).toBe(1);
+      venue.disconnect();
+      await until('logged out', async () => (venue.status().state === 'admin_down' ? true : undefined));
+    } finally {
+      await closesPromptly(venue);
+      await raw.stop();
+    }
+  });
+
+  it('a venue that accepts and never answers the Logon: the attempt ends at the logon timeout and is retried; close is prompt', async () => {
+    const sockets: net.Socket[] = [];
+    let connections = 0;
+    const mute = net.createServer((socket) => {
+      connections += 1;
+      sockets.push(socket);
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => mute.listen(0, '127.0.0.1', () => resolve()));
+    const port = (mute.address() as net.AddressInfo).port;
+    const venue = adapter(venueConfig(port, { logon_timeout_ms: 300 }));
+    try {
+      venue.start();
+      await until('two attempts', async () => (connections >= 2 ? true : undefined));
+      expect(venue.status().logged_on).toBe(false);
+      expect(venue.status().connect_failures).toBeGreaterThanOrEqual(1);
+      expect(venue.status().last_error).toMatch(/no logon within 300 ms|transport/);
+    } finally {
+      await closesPromptly(venue);
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => mute.close(() => resolve()));
+    }
+  });
+
+  it('a refused connection is retried with back-off and counted; nothing throws', async () => {
+    const probe = net.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
+    const port = (probe.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const venue = adapter(venueConfig(port));
+    venue.start();
+    await until('a failed attempt', async () => (venue.status().connect_failures >= 1 ? true : undefined));
+    await closesPromptly(venue);
+  });
+});
