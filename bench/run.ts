@@ -129,7 +129,7 @@ function memorySection(r: MemoryBenchResult): string[] {
 function interferenceSection(r: InterferenceResult): string[] {
   const h = r.history_requests;
   return ['## 7. Interference of the Piscina pool with the order path', '',
-    `${formatRate(r.settings.rate_per_second)} new orders/s for ${r.settings.seconds} s, journal of ${formatRate(r.settings.journal_orders)} orders; heavy job: ${r.settings.heavy_job}.`, '',
+    `${formatRate(r.settings.rate_per_second)} new orders/s for ${r.settings.seconds} s per phase, phases alternating alone / pool busy twice after a warm-up (each side: its worse round), journal of ${formatRate(r.settings.journal_orders)} orders; heavy job: ${r.settings.heavy_job}.`, '',
     '| | ack p50 / p99 / p99.99 / max (us) |', '|---|---|',
     `| alone | ${us(r.alone.ack_latency)} |`, `| pool busy (${h.completed} replays done, ${h.refused_busy} refused busy) | ${us(r.with_pool_busy.ack_latency)} |`, '',
     `p99 with / alone: ${r.ack_p99_ratio.toFixed(2)} (target <= ${r.ratio_target}: ${r.target_met ? 'met' : 'NOT met'}).`, ''];

@@ -1,17 +1,42 @@
 // Piscina task: one order's full history, by deterministic replay of the journal (persistence/audit.ts).
 // Replaying a journal takes seconds for millions of commands, so the HTTP API runs it here, in a pool
-// thread, never on the gateway's event loop. The thread opens the journal read-only for the one task and
-// closes it again: nothing but the answer leaves the thread.
+// thread, never on the gateway's event loop, at the lowest CPU priority. The thread keeps the journal open
+// read-only (see journalFor): nothing but the answer leaves the thread.
 //
 // Loaded through gateway/history-task-boot.mjs, which registers the TypeScript loader in the pool thread
 // (worker threads do not inherit the main thread's loader).
 
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import type { AuditRecord } from '../persistence/audit.js';
 import { newOrderClOrdIdAt, orderHistoryFrom } from '../persistence/audit.js';
 import { Journal } from '../persistence/journal.js';
+import { assert } from '../core/assert.js';
 
 /** Records one answer carries at most; a longer history is cut (oldest kept) and flagged `truncated`. */
 export const HISTORY_RECORDS_MAX = 10_000;
+
+/**
+ * Nice value of a pool thread (19: the lowest priority). Replays are reports, never the order path: on a
+ * box with few cores the scheduler must hand the gateway and core threads the CPU first. Linux keeps a
+ * nice value per thread, and setpriority() given a thread id changes only that thread; Node has no API
+ * for its own thread id, /proc/thread-self names it.
+ */
+export const HISTORY_THREAD_NICE = 19;
+
+function lowerThisThreadsPriority(): number | null {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (!Number.isSafeInteger(tid) || tid <= 0) return null;
+    setPriority(tid, HISTORY_THREAD_NICE);
+    return tid;
+  } catch {
+    // Not Linux, or no /proc: the pool runs at normal priority (scenario 7 of the benchmarks shows the cost).
+    return null;
+  }
+}
+
+lowerThisThreadsPriority();
 
 export interface HistoryTask {
   journal_path: string;
@@ -31,22 +56,35 @@ export interface HistoryResult {
   truncated: boolean;
 }
 
+/**
+ * The journal, opened read-only once per pool thread and kept: opening and closing it per task maps and
+ * unmaps the whole file each time, and an munmap in a multi-threaded process stalls every thread's page
+ * faults (the core's included) while it runs. Each read transaction still sees the latest commit. The
+ * thread's environment goes with the thread (Piscina's idle timeout).
+ */
+const journals = new Map<string, Journal>();
+/** Journals one pool thread keeps open (one per service; more would mean a misuse). */
+const JOURNALS_PER_THREAD_MAX = 4;
+
+function journalFor(path: string): Journal {
+  const open = journals.get(path);
+  if (open !== undefined) return open;
+  assert(journals.size < JOURNALS_PER_THREAD_MAX, `a pool thread asked for more than ${JOURNALS_PER_THREAD_MAX} journals`);
+  const journal = Journal.open({ path, readOnly: true });
+  journals.set(path, journal);
+  return journal;
+}
+
 export default async function historyTask(task: HistoryTask): Promise<HistoryResult> {
   assert(typeof task.journal_path === 'string' && task.journal_path.length > 0, 'journal_path is required');
   assert(Number.isSafeInteger(task.created_seq) && task.created_seq >= 1, `created_seq must be a positive integer, got ${task.created_seq}`);
   assert(Number.isSafeInteger(task.to_seq) && task.to_seq >= task.created_seq, `to_seq ${task.to_seq} is before created_seq ${task.created_seq}`);
-  const journal = Journal.open({ path: task.journal_path, readOnly: true });
-  try {
-    // The replica gave us the order's createdSeq, so its first ClOrdID is one journal read away (no recovery).
-    const original = newOrderClOrdIdAt(journal, task.created_seq);
-    assert(original !== null, `journal entry ${task.created_seq} is not the order's NewOrder`);
-    const all = orderHistoryFrom(journal, original).filter((r) => r.seq <= task.to_seq);
-    return { original_cl_ord_id: original, records: all.slice(0, HISTORY_RECORDS_MAX), truncated: all.length > HISTORY_RECORDS_MAX };
-  } finally {
-    await journal.close();
-  }
+  const journal = journalFor(task.journal_path);
+  // The replica gave us the order's createdSeq, so its first ClOrdID is one journal read away (no recovery).
+  const original = newOrderClOrdIdAt(journal, task.created_seq);
+  assert(original !== null, `journal entry ${task.created_seq} is not the order's NewOrder`);
+  const all = orderHistoryFrom(journal, original).filter((r) => r.seq <= task.to_seq);
+  return { original_cl_ord_id: original, records: all.slice(0, HISTORY_RECORDS_MAX), truncated: all.length > HISTORY_RECORDS_MAX };
 }
 
-function assert(condition: boolean, message: string): asserts condition {
-  if (!condition) throw new Error(`history: ${message}`);
-}
+
