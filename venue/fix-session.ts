@@ -18,13 +18,31 @@
 import 'reflect-metadata';
 import { closeSync, constants, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { AsciiSession, JsFixLoggerFactory, MsgType, SessionId, SessionLauncher, SessionState } from 'jspurefix';
+import { AsciiSession, DefinitionFactory, JsFixLoggerFactory, MsgType, SessionId, SessionLauncher, SessionState } from 'jspurefix';
 import type {
   ElasticBuffer, EngineFactory, IFixMsgStoreRecord, MsgTransport, IFixSessionStore, IFixSessionStoreFactory, IJsFixConfig, IJsFixLogger, ISessionDescription, MsgView,
 } from 'jspurefix';
 
 // Only this module imports jspurefix (after reflect-metadata); the rest of the adapter gets what it needs here.
 export { SessionId };
+
+/**
+ * The library parses its FIX dictionary (an XML file, 150-250 ms on the gateway's thread) for every
+ * connection attempt, so a venue that is down stalled every client's order flow at each retry. The
+ * definitions of a dictionary never change within a process (sessions only read them): the first parse
+ * is kept, per dictionary path. A failed parse is not kept, so the next attempt tries again.
+ */
+const definitionsByPath = new Map<string, ReturnType<DefinitionFactory['getDefinitions']>>();
+const parseDefinitions = DefinitionFactory.prototype.getDefinitions;
+DefinitionFactory.prototype.getDefinitions = function cachedDefinitions(this: DefinitionFactory, ...args: Parameters<DefinitionFactory['getDefinitions']>) {
+  const key = args[0];
+  const cached = definitionsByPath.get(key);
+  if (cached !== undefined) return cached;
+  const parsed = parseDefinitions.apply(this, args);
+  definitionsByPath.set(key, parsed);
+  parsed.catch(() => definitionsByPath.delete(key));
+  return parsed;
+};
 import type { FixVenueConfig } from './fix-venue-config.js';
 import { assert } from '../core/assert.js';
 
