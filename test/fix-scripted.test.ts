@@ -286,6 +286,19 @@ describe('FIX venue adapter against a scripted venue', () => {
     await orderMatches(api, 'S-CRJ', { status: 'Filled', cum_qty: '100', leaves_qty: '0' });
   });
 
+  it('a cancel reject saying the venue has no such order (102=1) makes the OMS ask for the status, which settles it', async () => {
+    await working('S-LOST');
+    await api.cancel('S-LOST', 'S-LOST-C');
+    await venue.waitForRequest('F', 'S-LOST-C');
+    const from = venue.received.length;
+    // The venue dropped the order on its side: the reject alone would leave it working at the OMS.
+    await venue.cancelReject('S-LOST-C', { reason: 1, text: 'unknown order (test)' });
+    const status = await venue.waitFor('H', (m) => m.get(11) === 'S-LOST', { from });
+    expect(status.get(54)).toBe('1');
+    await venue.orderStatus('S-LOST', '4');
+    await orderMatches(api, 'S-LOST', { status: 'Canceled', cum_qty: '0', leaves_qty: '0', pending: null });
+  });
+
   it('a BusinessMessageReject of a cancel is answered as a cancel reject; the order is unchanged', async () => {
     await working('S-BMR');
     await venue.fill('S-BMR', '10', '190.00');

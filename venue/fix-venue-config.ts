@@ -4,6 +4,7 @@
 // `fix.venues`); every problem names the item and the key.
 
 import { isIP } from 'node:net';
+import { resolve } from 'node:path';
 
 export interface FixVenueConfig {
   /** The core's venue id (DefineVenue); child orders naming it go to this session. */
@@ -115,7 +116,7 @@ export function fixVenuesProblems(venues: readonly FixVenueConfig[]): string[] {
   venues.forEach((v, index) => {
     const keys: Array<readonly [string, string]> = [['venue_id', String(v.venue_id)], ['name', v.name], ['session', `${v.sender_comp_id}->${v.target_comp_id}@${v.host}:${v.port}`]];
     // Two sessions writing one sequence file would overwrite each other's numbers.
-    if (v.store_dir !== '') keys.push(['store_dir', v.store_dir]);
+    if (v.store_dir !== '') keys.push(['store_dir', resolve(v.store_dir)]);
     for (const [what, key] of keys) {
       const first = seen.get(`${what}:${key}`);
       if (first !== undefined) problems.push(`item ${index}.${what} ${key} repeats item ${first}`);

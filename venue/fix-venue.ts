@@ -299,7 +299,10 @@ export class FixVenue {
     const state = this.deps.state;
     switch (msgType) {
       case MSG_TYPE.ExecutionReport: return fromExecutionReport(state, this.venue.venue_id, view);
-      case MSG_TYPE.OrderCancelReject: return fromOrderCancelReject(state, this.venue.venue_id, view);
+      case MSG_TYPE.OrderCancelReject: {
+        this.askAboutIfVenueLostIt(view);
+        return fromOrderCancelReject(state, this.venue.venue_id, view);
+      }
       case MSG_TYPE.BusinessMessageReject: return this.fromReject(msgType, view);
       default:
         this.session?.sendMessage(MSG_TYPE.BusinessMessageReject, { RefSeqNum: seq, RefMsgType: msgType, BusinessRejectReason: 3, Text: 'Unsupported Message Type' }).catch(() => {});
@@ -333,6 +336,27 @@ export class FixVenue {
     // SequenceReset-Reset: the venue declares every number below NewSeqNo gone for good.
     this.store.resetInbound(newSeq);
     this.gate.reset(newSeq);
+  }
+
+  /**
+   * A cancel reject saying the venue does not know the order (CxlRejReason 1) or has it done (OrdStatus
+   * filled, canceled, rejected, expired) while the OMS has it working: the cancel reject alone would leave
+   * it working at the OMS for ever, so the venue is asked for the order's status, whose answer settles it.
+   */
+  private askAboutIfVenueLostIt(view: MsgView): void {
+    const venueDone = ['2', '4', '8', 'C'].includes(view.getString(TAG.OrdStatus) ?? '');
+    if (view.getString(TAG.CxlRejReason) !== '1' && !venueDone) return;
+    const order = findOrder(this.deps.state, this.venue.venue_id, view.getString(TAG.ClOrdID) ?? '', view.getString(TAG.OrigClOrdID) ?? '');
+    const session = this.session;
+    if (order === undefined || session === null || !this.loggedOn || this.loggingOut) return;
+    const instrument = this.deps.state.instruments.get(order.instrumentId);
+    assert(instrument !== undefined, `order ${order.clOrdId} of an unknown instrument`);
+    const message = statusRequestFor(order, instrument);
+    const epoch = this.store.epoch;
+    session.sendMessage(message.msgType, message.body).then((seq) => {
+      this.counters.status_requests_sent += 1;
+      this.remember(seq, { msgType: message.msgType, clOrdId: order.clOrdId, origClOrdId: '' }, epoch);
+    }, () => {});
   }
 
   /** A Reject (3) or BusinessMessageReject (j) of something we sent. */
