@@ -11,6 +11,7 @@ import { DEMO } from '../core/demo.js';
 import { APPEND_ENTRIES_MAX, UNFLUSHED_ENTRIES_MAX } from '../persistence/journal.js';
 import type { Config } from '../gateway/config.js';
 import { BATCH_FRAMES_LIMIT, ConfigError, DEFAULT_CONFIG, QUEUED_FRAMES_LIMIT, loadConfig, usesDemoTokens } from '../gateway/config.js';
+import { configProblems } from './support/config-problems.js';
 
 const EXAMPLE = fileURLToPath(new URL('../config/oms.example.json', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'oms-config-'));
@@ -25,16 +26,7 @@ function file(contents: unknown): string {
   return path;
 }
 
-/** The problems loadConfig reports, or a failed expectation if it accepts the input. */
-function problems(argv: string[], env: Record<string, string>): readonly string[] {
-  try {
-    loadConfig(argv, env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error('expected loadConfig to refuse the configuration');
-}
+const problems = configProblems;
 
 function refusedWith(argv: string[], env: Record<string, string>, ...fragments: string[]): void {
   const found = problems(argv, env);

@@ -8,11 +8,12 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEMO } from '../core/demo.js';
-import { ConfigError, loadConfig } from '../gateway/config.js';
+import { loadConfig } from '../gateway/config.js';
 import { frameProblem, INBOUND_OUT_OF_ORDER_MAX, InboundWatermark, SeqStore, SessionId } from '../venue/fix-session.js';
 import type { FixVenueConfig } from '../venue/fix-venue-config.js';
 import { checkFixVenue, FIX_VENUE_DEFAULTS, FIX_VENUES_MAX, fixVenuesProblems, inSchedule } from '../venue/fix-venue-config.js';
 import { HELD_MESSAGES_MAX, InOrderGate } from '../venue/inbound-order.js';
+import { configProblems } from './support/config-problems.js';
 
 const root = mkdtempSync(join(tmpdir(), 'oms-fix-parts-'));
 let dirs = 0;
@@ -586,15 +587,7 @@ describe('inSchedule', () => {
 });
 
 describe('loadConfig: fix.venues', () => {
-  function refused(argv: string[], env: Record<string, string>): readonly string[] {
-    try {
-      loadConfig(argv, env);
-    } catch (error) {
-      expect(error).toBeInstanceOf(ConfigError);
-      return (error as ConfigError).problems;
-    }
-    throw new Error('expected loadConfig to refuse the configuration');
-  }
+  const refused = configProblems;
 
   function writeConfig(contents: unknown): string {
     const path = join(root, `config-${(dirs += 1)}.json`);
