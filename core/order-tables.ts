@@ -61,6 +61,21 @@ export class OpenOrderSet {
   }
 
   /** Callers collect first and change later (see expireOrders): changing the set mid-iteration is a bug. */
+  /**
+   * Visits every working order until `visit` returns false. The hot scans (expiry on every Tick, revaluation
+   * on every mark) use this rather than the iterator: a generator's yield per order cost ~20 ms per Tick
+   * with 200k working orders, on the core thread and again on the gateway's replica.
+   */
+  scan(visit: (order: Order) => boolean): void {
+    const slots = this.slots;
+    const live = this.live;
+    for (let i = 0; i < slots.length; i++) {
+      const order = slots[i];
+      if (order.openSlot === i && !visit(order)) break;
+    }
+    assert(slots === this.slots && live === this.live, 'open orders changed during a scan');
+  }
+
   *[Symbol.iterator](): IterableIterator<Order> {
     const slots = this.slots;
     const live = this.live;

@@ -314,13 +314,14 @@ export const EXPIRIES_PER_TICK_MAX = 10_000;
  */
 export function expireOrders(ctx: { state: CoreState; out: ResultWriter }, kind: TickKind, nowUs: number): number {
   const due: Order[] = [];
-  for (const order of ctx.state.openOrders) {
-    if (order.venueId !== 0) continue;
+  const endOfDay = kind === TickKind.EndOfDay;
+  ctx.state.openOrders.scan((order) => {
+    if (order.venueId !== 0) return true;
     const gtdDue = order.timeInForce === TimeInForce.GTD && order.expireTimeUs <= nowUs;
-    const dayDue = kind === TickKind.EndOfDay && order.timeInForce === TimeInForce.Day;
+    const dayDue = endOfDay && order.timeInForce === TimeInForce.Day;
     if (gtdDue || dayDue) due.push(order);
-    if (due.length === EXPIRIES_PER_TICK_MAX) break;
-  }
+    return due.length < EXPIRIES_PER_TICK_MAX;
+  });
   for (const order of due) {
     order.baseStatus = OrdStatus.Expired;
     order.pending = null;

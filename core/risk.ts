@@ -140,11 +140,11 @@ export function revalue(state: CoreState, instrument: Instrument): void {
     assert(pos !== undefined, 'position index out of step');
     syncPositionExposure(state, instrument, pos);
   }
-  for (const order of state.openOrders) {
-    if (order.instrumentId === instrument.instrumentId && order.price === 0 && order.stopPx === 0) {
-      syncOrderRisk(state, instrument, order);
-    }
-  }
+  // syncOrderRisk changes risk figures, never the set of working orders, so scanning while it runs is safe.
+  state.openOrders.scan((order) => {
+    if (order.instrumentId === instrument.instrumentId && order.price === 0 && order.stopPx === 0) syncOrderRisk(state, instrument, order);
+    return true;
+  });
 }
 
 /** Unrealised P&L of a position at the instrument's mark, in instrument money; 0 without a mark. */
