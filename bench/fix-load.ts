@@ -22,6 +22,7 @@ import { FIX_VENUE_DEFAULTS } from '../venue/fix-venue-config.js';
 import type { Percentiles } from './support.js';
 import { histogram, percentiles } from './support.js';
 import { assert } from '../core/assert.js';
+import { MSG_TYPE, TAG } from '../venue/fix-mapping.js';
 
 /** Hard limits so that a mistyped option cannot make a run unbounded (as in ws-load). */
 export const FIX_LOAD_WINDOW_MAX = 65_536;
@@ -38,12 +39,6 @@ const ENGINE_LOG_KEPT_MAX = 20;
 const BENCH_VENUE_ID = 1;
 const BENCH_VENUE_NAME = 'bench_qf';
 
-const MSG_NEW_ORDER_SINGLE = 'D';
-const MSG_EXECUTION_REPORT = '8';
-const TAG_CLORDID = 11;
-const TAG_ORDSTATUS = 39;
-const TAG_TEXT = 58;
-const TAG_EXECTYPE = 150;
 const ORDSTATUS_FILLED = '2';
 const EXECTYPE_TRADE = 'F';
 
@@ -161,7 +156,7 @@ export async function runFixClosedLoop(spec: FixLoadSpec, onMark: (mark: FixLoad
   const sendOne = (p: Phase): void => {
     const i = p.next++;
     p.sentAt[i] = performance.now();
-    session!.sendMessage(MSG_NEW_ORDER_SINGLE, newOrderBody(`${p.prefix}${i}`)).catch((error: unknown) => {
+    session!.sendMessage(MSG_TYPE.NewOrderSingle, newOrderBody(`${p.prefix}${i}`)).catch((error: unknown) => {
       fail(new Error(`send of ${p.prefix}${i} failed: ${error instanceof Error ? error.message : String(error)}`));
     });
   };
@@ -174,12 +169,12 @@ export async function runFixClosedLoop(spec: FixLoadSpec, onMark: (mark: FixLoad
       if (!stopping) fail(new Error(`FIX session stopped before the run ended${error !== undefined ? `: ${error.message}` : ''}`));
     },
     onApplication: (msgType, view) => {
-      if (msgType !== MSG_EXECUTION_REPORT) {
-        fail(new Error(`unexpected application message ${msgType} from the peer (text: ${view.getString(TAG_TEXT) ?? ''})`));
+      if (msgType !== MSG_TYPE.ExecutionReport) {
+        fail(new Error(`unexpected application message ${msgType} from the peer (text: ${view.getString(TAG.Text) ?? ''})`));
         return;
       }
       const p = phase;
-      const clOrdId = view.getString(TAG_CLORDID) ?? '';
+      const clOrdId = view.getString(TAG.ClOrdID) ?? '';
       if (p === null || !clOrdId.startsWith(p.prefix)) {
         fail(new Error(`ExecutionReport for ${clOrdId}, not an order of the current phase`));
         return;
@@ -189,8 +184,8 @@ export async function runFixClosedLoop(spec: FixLoadSpec, onMark: (mark: FixLoad
         fail(new Error(`ExecutionReport for ${clOrdId}: not sent or answered twice`));
         return;
       }
-      if (view.getString(TAG_EXECTYPE) !== EXECTYPE_TRADE || view.getString(TAG_ORDSTATUS) !== ORDSTATUS_FILLED) {
-        fail(new Error(`ExecutionReport for ${clOrdId} is not a full fill (150=${view.getString(TAG_EXECTYPE)} 39=${view.getString(TAG_ORDSTATUS)})`));
+      if (view.getString(TAG.ExecType) !== EXECTYPE_TRADE || view.getString(TAG.OrdStatus) !== ORDSTATUS_FILLED) {
+        fail(new Error(`ExecutionReport for ${clOrdId} is not a full fill (150=${view.getString(TAG.ExecType)} 39=${view.getString(TAG.OrdStatus)})`));
         return;
       }
       const now = performance.now();
@@ -205,7 +200,7 @@ export async function runFixClosedLoop(spec: FixLoadSpec, onMark: (mark: FixLoad
     },
     onSession: (msgType, view) => {
       // Reject (3) of an order; a Logout (5) from the peer ends the session (onStopped says so).
-      if (msgType === '3') fail(new Error(`session Reject from the peer: ${view.getString(TAG_TEXT) ?? ''}`));
+      if (msgType === MSG_TYPE.Reject) fail(new Error(`session Reject from the peer: ${view.getString(TAG.Text) ?? ''}`));
     },
     onEncoded: () => {},
     onDecoded: () => {},
