@@ -17,10 +17,10 @@
 // so loudly. Token values are secrets and are never echoed in error messages.
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { SYSTEM_USER_ID } from '../core/checks.js';
 import { DEMO } from '../core/demo.js';
 import { assert } from '../core/assert.js';
+import { isHost } from './host-name.js';
 import type { FixVenueConfig } from '../venue/fix-venue-config.js';
 import { checkFixVenue, FIX_VENUES_MAX, fixVenuesProblems } from '../venue/fix-venue-config.js';
 
@@ -79,7 +79,6 @@ export class ConfigError extends Error {
 // Limits of the configuration itself.
 const CONFIG_FILE_BYTES_MAX = 1024 * 1024;
 const PATH_CHARS_MAX = 4096;
-const HOST_CHARS_MAX = 253;
 const ORIGINS_MAX = 64;
 const TOKENS_MAX = 10_000;
 const TOKEN_CHARS_MIN = 8;
@@ -168,12 +167,6 @@ function text(allowed: string, valid: (value: string) => boolean): Spec<string> 
     fromEnv: (value) => value,
     check: (value) => (typeof value === 'string' && valid(value) ? ok(value) : fail(`must be ${allowed}`)),
   };
-}
-
-function isHost(value: string): boolean {
-  if (isIP(value) !== 0) return true;
-  const label = '[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
-  return value.length <= HOST_CHARS_MAX && new RegExp(`^${label}(\\.${label})*$`).test(value);
 }
 
 /** JSON when it looks like JSON, else comma-separated; a JSON error is reported as the value's problem. */

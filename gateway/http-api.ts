@@ -26,6 +26,7 @@ import type { CommandBody, NewOrderCmd } from '../schemas/commands.js';
 import { encodeCommandCopy } from '../schemas/commands.js';
 import type { CommandResultData, ExecutionReportData } from '../schemas/results.js';
 import { CoreQueueFullError, CoreStoppedError } from '../core/core-host.js';
+import { assert } from '../core/assert.js';
 import { isEntitled } from '../core/checks.js';
 import { CommandDecoder, DecodeError, DEFAULT_DECODE_LIMITS } from '../core/decode.js';
 import { absBig, AVG_PX_EXTRA_DIGITS, avgPx, formatScaled, LIMIT_MONEY_DIGITS, MONEY_SCALE_DIGITS, notional, parseScaled } from '../core/fixed.js';
@@ -479,10 +480,6 @@ function averageCost(cost: bigint, qty: number, multiplier: number): bigint {
   const numerator = absBig(cost) * 10n ** BigInt(AVG_PX_EXTRA_DIGITS);
   const denominator = BigInt(Math.abs(qty)) * BigInt(multiplier);
   return (numerator * 2n + denominator) / (denominator * 2n);
-}
-
-function assert(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(`invariant: http-api: ${message}`);
 }
 
 const defaultLog = (fields: Record<string, unknown>): void => {

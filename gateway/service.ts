@@ -25,7 +25,7 @@ import { SimulatedVenue } from './sim-venue.js';
 import type { SimVenueCommand } from './sim-venue.js';
 import { loadUws } from './uws.js';
 import { FixVenue } from '../venue/fix-venue.js';
-import type { VenueCommand } from '../venue/fix-venue.js';
+import type { VenueCommand, VenueStatus } from '../venue/fix-venue.js';
 
 const envelopeReader = new TableReader();
 
@@ -106,7 +106,6 @@ class Service {
   }
 
   async start(uws: ReturnType<typeof loadUws>['uws']): Promise<void> {
-    const frameOf = this.frameOf;
     const state = this.replica.core.state;
     this.gateway = new Gateway(uws, {
       config: this.config, router: this.router, metrics: this.metrics,
@@ -122,7 +121,7 @@ class Service {
           tokens: new Map(this.config.auth.tokens.map((t) => [t.token, t.user_id])),
           submit: (frame) => this.submit(frame), nowUs: () => this.clock.nowUs(), journal_path: join(this.config.data.dir, 'journal'),
           venues: {
-            statuses: () => [...this.fixVenues.values()].map((v) => v.status()),
+            statuses: () => this.fixVenueStatuses(),
             disconnect: (venueId, userId) => this.venueAdmin(venueId, userId, 'disconnect'),
             connect: (venueId, userId) => this.venueAdmin(venueId, userId, 'connect'),
           },
@@ -131,23 +130,23 @@ class Service {
         this.metrics.poolStats = () => api.poolStats();
       },
     });
-    if (this.config.sim_venue.enabled) this.startVenue(frameOf);
+    if (this.config.sim_venue.enabled) this.startVenue();
     await this.defineFixVenues();
-    this.startFixVenues(frameOf);
+    this.startFixVenues();
     this.timer = setInterval(() => {
-      this.submit(frameOf(SYSTEM_USER_ID, { type: Command.Tick, kind: TickKind.Timer })).catch((error: unknown) => this.log({ event: 'tick_failed', error: String(error) }));
+      this.submit(this.frameOf(SYSTEM_USER_ID, { type: Command.Tick, kind: TickKind.Timer })).catch((error: unknown) => this.log({ event: 'tick_failed', error: String(error) }));
     }, this.config.core.tick_interval_ms);
     const port = await this.gateway.listen();
     this.readyFlag = true;
     this.log({ event: 'listening', host: this.config.gateway.host, port, ws: `ws://${this.config.gateway.host}:${port}/v1/ws` });
   }
 
-  private startVenue(frameOf: (userId: number, command: CommandBody) => Uint8Array): void {
+  private startVenue(): void {
     const state = this.replica.core.state;
     // A fresh ExecID prefix per start: the core remembers every venue ExecID, and the sim's counters restart.
     const prefix = `SIM${Date.now().toString(36)}`;
     const sink = (command: SimVenueCommand): void => {
-      this.submit(frameOf(DEMO.users.venue, command)).catch((error: unknown) => this.log({ event: 'venue_submit_failed', error: String(error) }));
+      this.submit(this.frameOf(DEMO.users.venue, command)).catch((error: unknown) => this.log({ event: 'venue_submit_failed', error: String(error) }));
     };
     this.venue = new SimulatedVenue({ seed: this.config.sim_venue.seed, venue_id: DEMO.venues.SIM, id_prefix: prefix }, sink,
       (instrumentId) => state.instruments.get(instrumentId)?.markPx ?? 0);
@@ -187,16 +186,20 @@ class Service {
     }
   }
 
-  private startFixVenues(frameOf: (userId: number, command: CommandBody) => Uint8Array): void {
+  private startFixVenues(): void {
     for (const venueConfig of this.config.fix.venues) {
       const venue = new FixVenue({
         venue: venueConfig, storeDir: FixVenue.defaultStoreDir(this.config.data.dir, venueConfig), state: this.replica.core.state,
-        submit: (command: VenueCommand) => this.submit(frameOf(DEMO.users.venue, command)), log: this.log,
+        submit: (command: VenueCommand) => this.submit(this.frameOf(DEMO.users.venue, command)), log: this.log,
       });
       this.fixVenues.set(venueConfig.venue_id, venue);
       venue.start();
     }
-    this.metrics.venueStatuses = () => [...this.fixVenues.values()].map((v) => v.status());
+    this.metrics.venueStatuses = () => this.fixVenueStatuses();
+  }
+
+  private fixVenueStatuses(): VenueStatus[] {
+    return [...this.fixVenues.values()].map((v) => v.status());
   }
 
   /** The one way into the core. Resolves once the result is durable, applied to the replica and routed. */

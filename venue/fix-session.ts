@@ -165,11 +165,9 @@ export class SeqStore implements IFixSessionStore {
   }
 
   async setSenderSeqNum(value: number): Promise<void> {
-    // The library moves this backwards after answering a resend request with a gap fill; a sender number
-    // that goes back would re-use numbers the venue has seen, and the venue would log us out.
-    if (value <= this.senderNext) return;
-    this.senderNext = value;
-    this.persist();
+    // The library moves this backwards after answering a resend request with a gap fill; reserveSender
+    // ignores that: a sender number that went back would re-use numbers the venue has seen (a logout).
+    this.reserveSender(value);
   }
 
   async setTargetSeqNum(value: number): Promise<void> {
@@ -429,10 +427,6 @@ export class VenueFixSession extends AsciiSession {
     transport.end();
     this.ended = true;
     return Promise.resolve(0);
-  }
-
-  nextSenderSeq(): number {
-    return this.lastSentSeqNum() + 1;
   }
 
   protected override rxOnDecoded(msgType: string, data: ElasticBuffer, ptr: number): void {

@@ -3,8 +3,8 @@
 // stored, and when the session is scheduled. Checked once at start by gateway/config.ts (key
 // `fix.venues`); every problem names the item and the key.
 
-import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { isHost } from '../gateway/host-name.js';
 
 export interface FixVenueConfig {
   /** The core's venue id (DefineVenue); child orders naming it go to this session. */
@@ -49,7 +49,6 @@ const NAME_PATTERN = /^[A-Za-z0-9_]{1,16}$/;
 /** CompIDs travel in tags 49/56: visible ASCII, no '=' or SOH, and short enough for every engine. */
 const COMP_ID_PATTERN = /^[\x21-\x3c\x3e-\x7e]{1,64}$/;
 const TIME_PATTERN = /^([01]\d|2[0-3]):[0-5]\d:[0-5]\d$/;
-const HOST_CHARS_MAX = 253;
 const PATH_CHARS_MAX = 4096;
 const U32_MAX = 2 ** 32 - 1;
 
@@ -59,12 +58,6 @@ const int = (min: number, max: number): Rule => (v) =>
   typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max ? null : `must be an integer from ${min} to ${max}`;
 const bool: Rule = (v) => (typeof v === 'boolean' ? null : 'must be true or false');
 const str = (allowed: string, valid: (v: string) => boolean): Rule => (v) => (typeof v === 'string' && valid(v) ? null : `must be ${allowed}`);
-
-function isHost(value: string): boolean {
-  if (isIP(value) !== 0) return true;
-  const label = '[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
-  return value.length <= HOST_CHARS_MAX && new RegExp(`^${label}(\\.${label})*$`).test(value);
-}
 
 const RULES: { readonly [K in keyof FixVenueConfig]: Rule } = {
   venue_id: int(1, U32_MAX),

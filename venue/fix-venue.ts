@@ -24,6 +24,7 @@ import { OrdStatus, RejectCode } from '../schemas/generated/oms_generated.js';
 import { assert } from '../core/assert.js';
 import type { VenueCancelRejectCmd, VenueExecReportCmd } from '../schemas/commands.js';
 import type { CommandResultData, VenueRequestData } from '../schemas/results.js';
+import type { Order } from '../core/model.js';
 import type { CoreState } from '../core/state.js';
 import { backoffDelayMs } from '../gateway/client.js';
 import type { FixVenueConfig } from './fix-venue-config.js';
@@ -250,7 +251,6 @@ export class FixVenue {
     const state = this.deps.state;
     let asked = 0;
     let deferred = 0;
-    const epoch = this.store.epoch;
     for (const order of state.openOrders) {
       if (order.venueId !== this.venue.venue_id) continue;
       if (order.baseStatus !== OrdStatus.PendingNew && order.pending === null) continue;
@@ -258,18 +258,8 @@ export class FixVenue {
         deferred += 1;
         continue;
       }
-      const instrument = state.instruments.get(order.instrumentId);
-      assert(instrument !== undefined, `order ${order.clOrdId} of an unknown instrument`);
-      const message = statusRequestFor(order, instrument);
       asked += 1;
-      session.sendMessage(message.msgType, message.body).then(
-        (seq) => {
-          this.counters.status_requests_sent += 1;
-          this.remember(seq, { msgType: message.msgType, clOrdId: order.clOrdId, origClOrdId: '' }, epoch);
-        },
-        // The session ended under us: the next logon asks again.
-        () => {},
-      );
+      this.askStatus(session, order);
     }
     if (asked + deferred > 0) this.deps.log({ event: 'fix_reconcile', venue: this.venue.name, status_requests: asked, deferred_to_next_logon: deferred });
   }
@@ -349,14 +339,23 @@ export class FixVenue {
     const order = findOrder(this.deps.state, this.venue.venue_id, view.getString(TAG.ClOrdID) ?? '', view.getString(TAG.OrigClOrdID) ?? '');
     const session = this.session;
     if (order === undefined || session === null || !this.loggedOn || this.loggingOut) return;
+    this.askStatus(session, order);
+  }
+
+  /** OrderStatusRequest for one order; remembered, so that the venue's refusal of it finds the order. */
+  private askStatus(session: VenueFixSession, order: Order): void {
     const instrument = this.deps.state.instruments.get(order.instrumentId);
     assert(instrument !== undefined, `order ${order.clOrdId} of an unknown instrument`);
     const message = statusRequestFor(order, instrument);
     const epoch = this.store.epoch;
-    session.sendMessage(message.msgType, message.body).then((seq) => {
-      this.counters.status_requests_sent += 1;
-      this.remember(seq, { msgType: message.msgType, clOrdId: order.clOrdId, origClOrdId: '' }, epoch);
-    }, () => {});
+    session.sendMessage(message.msgType, message.body).then(
+      (seq) => {
+        this.counters.status_requests_sent += 1;
+        this.remember(seq, { msgType: message.msgType, clOrdId: order.clOrdId, origClOrdId: '' }, epoch);
+      },
+      // The session ended under us: the next logon asks again.
+      () => {},
+    );
   }
 
   /** A Reject (3) or BusinessMessageReject (j) of something we sent. */
