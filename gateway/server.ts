@@ -1,7 +1,7 @@
 // The uWebSockets.js app: WebSocket order entry and the operational HTTP endpoints. Everything here runs on
 // the main thread; the core runs in its worker behind CoreHost.
 //
-// A client frame is copied (uWS reuses the buffer after the callback), checked with the core's own decoder
+// A client frame is checked, inside the uWS callback (which owns the buffer), with the core's own decoder
 // (so garbage never reaches the core or the journal), and re-encoded with the session's user, session id
 // and the gateway's clock: identity comes from the token, never from the client's bytes.
 
@@ -240,8 +240,9 @@ export class Gateway {
       this.rejectFrame(session, 0, RejectCode.RateLimited, `over ${this.deps.config.gateway.messages_per_second_max} messages per second`);
       return;
     }
-    // uWS reuses the buffer once this callback returns: copy before anything asynchronous sees it.
-    const bytes = new Uint8Array(message.slice(0));
+    // uWS reuses the buffer once this callback returns. Nothing keeps it: it is decoded here, synchronously,
+    // and what goes on to the core is the gateway's own re-encoding (encodeCommandCopy), so no copy is made.
+    const bytes = new Uint8Array(message);
     const kind = isBinary ? classifyFrame(bytes) : 'unknown';
     if (kind === 'command') this.command(session, bytes);
     else if (kind === 'session') this.sessionRequest(session, bytes);
