@@ -1,18 +1,70 @@
-// Encodes what the core emits into one ResultBatch per batch of commands: a single reused builder, one
+// Encodes what the core emits into one ResultBatch per batch of commands: a single reused writer, one
 // buffer handed to the feeding thread. Results stay in command order, each with the events it caused.
+// Tables are written with fixed layouts (schemas/flat-writer.ts): emitting results was the largest cost of
+// a new order in the core profile while it went through the generic FlatBuffers Builder.
 
-import * as flatbuffers from 'flatbuffers';
 import {
-  CommandAccepted, CommandReject, CommandResult, CxlRejReason, CxlRejResponseTo, Event,
-  ExecType, ExecutionReport, OrderCancelReject, OrdStatus, RejectCode, ResultBatch, VenueRequest,
-  VenueRequestKind,
+  CxlRejReason, CxlRejResponseTo, Event, ExecType, OrdStatus, RejectCode, TimeInForce, VenueRequestKind,
 } from '../schemas/generated/oms_generated.js';
-import { addI64, createAsciiString, createDottedIdString } from '../schemas/wire.js';
+import { FlatWriter, TableLayout } from '../schemas/flat-writer.js';
 import { avgPx } from './fixed.js';
 import type { Order, PendingRequest } from './model.js';
 import { leavesQty, reportedStatus } from './model.js';
 
-/** Execution-specific fields of one ExecutionReport; the rest comes from the order. */
+// Field indices are the declaration order in schemas/oms.fbs; test/flat-writer.test.ts reads every table
+// back through the generated accessors, so a schema edit that moves a field fails there.
+const ER = {
+  orderId: 0, clOrdId: 1, origClOrdId: 2, execId: 3, execType: 4, ordStatus: 5, accountId: 6, instrumentId: 7,
+  side: 8, ordType: 9, timeInForce: 10, orderQty: 11, price: 12, stopPx: 13, lastQty: 14, lastPx: 15, cumQty: 16,
+  leavesQty: 17, avgPx: 18, ordRejReason: 19, text: 20, parentOrderId: 21, venueId: 22, workflowState: 23,
+  transactTimeUs: 24, venueExecId: 25,
+} as const;
+const EXECUTION_REPORT = new TableLayout('ExecutionReport', 26, [
+  ...[ER.orderId, ER.orderQty, ER.price, ER.stopPx, ER.lastQty, ER.lastPx, ER.cumQty, ER.leavesQty, ER.avgPx,
+    ER.parentOrderId, ER.transactTimeUs].map((index) => ({ index, width: 8 as const })),
+  ...[ER.clOrdId, ER.execId, ER.accountId, ER.instrumentId, ER.venueId].map((index) => ({ index, width: 4 as const })),
+  ...[ER.origClOrdId, ER.text, ER.venueExecId].map((index) => ({ index, width: 4 as const, optional: true })),
+  { index: ER.ordRejReason, width: 2 },
+  ...[ER.execType, ER.ordStatus, ER.side, ER.ordType, ER.timeInForce, ER.workflowState].map((index) => ({ index, width: 1 as const })),
+]);
+const ER_ORIG = EXECUTION_REPORT.bit(ER.origClOrdId);
+const ER_TEXT = EXECUTION_REPORT.bit(ER.text);
+const ER_VENUE_EXEC = EXECUTION_REPORT.bit(ER.venueExecId);
+
+const OCR = {
+  orderId: 0, clOrdId: 1, origClOrdId: 2, ordStatus: 3, responseTo: 4, reason: 5, rejectCode: 6, text: 7,
+  transactTimeUs: 8,
+} as const;
+const ORDER_CANCEL_REJECT = new TableLayout('OrderCancelReject', 9, [
+  { index: OCR.orderId, width: 8 }, { index: OCR.transactTimeUs, width: 8 },
+  { index: OCR.clOrdId, width: 4 }, { index: OCR.origClOrdId, width: 4 }, { index: OCR.text, width: 4 },
+  { index: OCR.rejectCode, width: 2 },
+  { index: OCR.ordStatus, width: 1 }, { index: OCR.responseTo, width: 1 }, { index: OCR.reason, width: 1 },
+]);
+
+const COMMAND_REJECT = new TableLayout('CommandReject', 2, [{ index: 0, width: 2 }, { index: 1, width: 4 }]);
+const COMMAND_ACCEPTED = new TableLayout('CommandAccepted', 1, [{ index: 0, width: 1 }]);
+
+const VR = {
+  kind: 0, venueId: 1, orderId: 2, clOrdId: 3, origClOrdId: 4, accountId: 5, instrumentId: 6, side: 7,
+  ordType: 8, timeInForce: 9, orderQty: 10, price: 11, stopPx: 12, expireTimeUs: 13,
+} as const;
+const VENUE_REQUEST = new TableLayout('VenueRequest', 14, [
+  ...[VR.orderId, VR.orderQty, VR.price, VR.stopPx, VR.expireTimeUs].map((index) => ({ index, width: 8 as const })),
+  ...[VR.venueId, VR.clOrdId, VR.accountId, VR.instrumentId].map((index) => ({ index, width: 4 as const })),
+  { index: VR.origClOrdId, width: 4, optional: true },
+  ...[VR.kind, VR.side, VR.ordType, VR.timeInForce].map((index) => ({ index, width: 1 as const })),
+]);
+const VR_ORIG = VENUE_REQUEST.bit(VR.origClOrdId);
+
+const CR = { seq: 0, requestId: 1, userId: 2, sessionId: 3, eventsType: 4, events: 5 } as const;
+const COMMAND_RESULT = new TableLayout('CommandResult', 6, [
+  { index: CR.seq, width: 8 }, { index: CR.requestId, width: 8 },
+  { index: CR.userId, width: 4 }, { index: CR.sessionId, width: 4 }, { index: CR.eventsType, width: 4 },
+  { index: CR.events, width: 4 },
+]);
+const RESULT_BATCH = new TableLayout('ResultBatch', 1, [{ index: 0, width: 4 }]);
+
 export interface ExecDetail {
   execType: ExecType;
   lastQty: number;
@@ -24,7 +76,7 @@ export interface ExecDetail {
 }
 
 export class ResultWriter {
-  private readonly builder: flatbuffers.Builder;
+  private readonly w: FlatWriter;
   // Offsets of the current batch's results and the current command's events; counted rather than
   // truncated, because setting an array's length is a runtime call in V8.
   private readonly results: number[] = [];
@@ -46,11 +98,11 @@ export class ResultWriter {
   muted = false;
 
   constructor(initialBytes = 1 << 20) {
-    this.builder = new flatbuffers.Builder(initialBytes);
+    this.w = new FlatWriter(initialBytes);
   }
 
   beginBatch(): void {
-    this.builder.clear();
+    this.w.clear();
     this.resultsCount = 0;
     this.inCommand = false;
   }
@@ -69,39 +121,37 @@ export class ResultWriter {
 
   endCommand(): void {
     if (!this.inCommand) throw new Error('invariant: endCommand outside a command');
-    if (this.muted) {
-      this.inCommand = false;
-      return;
-    }
-    const b = this.builder;
-    const types = typeVector(b, this.eventTypes, this.eventsCount);
-    const vector = offsetVector(b, this.events, this.eventsCount);
-    CommandResult.startCommandResult(b);
-    addI64(b, 0, this.seq);
-    addI64(b, 1, this.requestId);
-    CommandResult.addUserId(b, this.userId);
-    CommandResult.addSessionId(b, this.sessionId);
-    CommandResult.addEventsType(b, types);
-    CommandResult.addEvents(b, vector);
-    this.results[this.resultsCount++] = CommandResult.endCommandResult(b);
     this.inCommand = false;
+    if (this.muted) return;
+    const w = this.w;
+    const types = w.byteVector(this.eventTypes, this.eventsCount);
+    const vector = w.offsetVector(this.events, this.eventsCount);
+    const t = COMMAND_RESULT;
+    w.beginTable(t);
+    w.i64(t, CR.seq, this.seq);
+    w.i64(t, CR.requestId, this.requestId);
+    w.u32(t, CR.userId, this.userId);
+    w.u32(t, CR.sessionId, this.sessionId);
+    w.ref(t, CR.eventsType, types);
+    w.ref(t, CR.events, vector);
+    this.results[this.resultsCount++] = w.endTable(t, 0);
   }
 
   resultCount(): number {
     return this.resultsCount;
   }
 
-  /** The finished batch as a fresh copy (the builder's memory is reused for the next batch). */
+  /** The finished batch as a fresh copy (the writer's memory is reused for the next batch). */
   finishBatch(): Uint8Array {
     if (this.inCommand) throw new Error('invariant: finishBatch inside a command');
-    const b = this.builder;
-    const vector = offsetVector(b, this.results, this.resultsCount);
-    b.finish(ResultBatch.createResultBatch(b, vector));
-    return b.asUint8Array().slice();
+    const w = this.w;
+    const vector = w.offsetVector(this.results, this.resultsCount);
+    w.beginTable(RESULT_BATCH);
+    w.ref(RESULT_BATCH, 0, vector);
+    return w.finish(w.endTable(RESULT_BATCH, 0));
   }
 
   private push(type: Event, table: number): void {
-    if (this.muted) return;
     this.eventTypes[this.eventsCount] = type;
     this.events[this.eventsCount++] = table;
   }
@@ -109,69 +159,74 @@ export class ResultWriter {
   /** OMS ExecID "<seq>.<n>": unique, and the same on every replay because seq is. */
   private execIdString(): number {
     this.eventSerial += 1;
-    return createDottedIdString(this.builder, this.seq, this.eventSerial);
+    return this.w.dottedId(this.seq, this.eventSerial);
   }
 
   executionReport(order: Order, detail: ExecDetail, status: OrdStatus = reportedStatus(order)): void {
     if (this.muted) return;
-    const b = this.builder;
+    const w = this.w;
     // FIX acknowledges a pending cancel/replace as Execution(Y,X): the request's ClOrdID, OrigClOrdID = the
     // order's current one. Everything else (fills meanwhile included) reports the order's own ClOrdID.
     const acked = detail.execType === ExecType.PendingCancel || detail.execType === ExecType.PendingReplace ? order.pending : null;
-    const clOrdId = createAsciiString(b, acked === null ? order.clOrdId : acked.clOrdId);
+    const clOrdId = w.string(acked === null ? order.clOrdId : acked.clOrdId);
     const origText = acked === null ? order.origClOrdId : order.clOrdId;
-    const origClOrdId = origText.length > 0 ? createAsciiString(b, origText) : 0;
+    const origClOrdId = origText.length > 0 ? w.string(origText) : 0;
     const execId = this.execIdString();
-    const text = detail.text.length > 0 ? createAsciiString(b, detail.text) : 0;
-    const venueExecId = detail.venueExecId.length > 0 ? createAsciiString(b, detail.venueExecId) : 0;
-    ExecutionReport.startExecutionReport(b);
-    addI64(b, 0, order.orderId);
-    ExecutionReport.addClOrdId(b, clOrdId);
-    if (origClOrdId !== 0) ExecutionReport.addOrigClOrdId(b, origClOrdId);
-    ExecutionReport.addExecId(b, execId);
-    ExecutionReport.addExecType(b, detail.execType);
-    ExecutionReport.addOrdStatus(b, status);
-    ExecutionReport.addAccountId(b, order.accountId);
-    ExecutionReport.addInstrumentId(b, order.instrumentId);
-    ExecutionReport.addSide(b, order.side);
-    ExecutionReport.addOrdType(b, order.ordType);
-    ExecutionReport.addTimeInForce(b, order.timeInForce);
-    addI64(b, 11, order.orderQty);
-    addI64(b, 12, order.price);
-    addI64(b, 13, order.stopPx);
-    addI64(b, 14, detail.lastQty);
-    addI64(b, 15, detail.lastPx);
-    addI64(b, 16, order.cumQty);
-    addI64(b, 17, leavesQty(order));
-    addI64(b, 18, avgPx(order.cumNotional, order.cumQty));
-    if (detail.ordRejReason !== undefined) ExecutionReport.addOrdRejReason(b, detail.ordRejReason);
-    if (text !== 0) ExecutionReport.addText(b, text);
-    addI64(b, 21, order.parentOrderId);
-    ExecutionReport.addVenueId(b, order.venueId);
-    ExecutionReport.addWorkflowState(b, order.workflowState);
-    addI64(b, 24, this.timeUs);
-    if (venueExecId !== 0) ExecutionReport.addVenueExecId(b, venueExecId);
-    this.push(Event.ExecutionReport, ExecutionReport.endExecutionReport(b));
+    const text = detail.text.length > 0 ? w.string(detail.text) : 0;
+    const venueExecId = detail.venueExecId.length > 0 ? w.string(detail.venueExecId) : 0;
+    const t = EXECUTION_REPORT;
+    w.beginTable(t);
+    w.i64(t, ER.orderId, order.orderId);
+    w.ref(t, ER.clOrdId, clOrdId);
+    if (origClOrdId !== 0) w.ref(t, ER.origClOrdId, origClOrdId);
+    w.ref(t, ER.execId, execId);
+    w.u8(t, ER.execType, detail.execType);
+    w.u8(t, ER.ordStatus, status);
+    w.u32(t, ER.accountId, order.accountId);
+    w.u32(t, ER.instrumentId, order.instrumentId);
+    w.u8(t, ER.side, order.side);
+    w.u8(t, ER.ordType, order.ordType);
+    w.u8(t, ER.timeInForce, order.timeInForce);
+    w.i64(t, ER.orderQty, order.orderQty);
+    w.i64(t, ER.price, order.price);
+    w.i64(t, ER.stopPx, order.stopPx);
+    w.i64(t, ER.lastQty, detail.lastQty);
+    w.i64(t, ER.lastPx, detail.lastPx);
+    w.i64(t, ER.cumQty, order.cumQty);
+    w.i64(t, ER.leavesQty, leavesQty(order));
+    w.i64(t, ER.avgPx, avgPx(order.cumNotional, order.cumQty));
+    w.u16(t, ER.ordRejReason, detail.ordRejReason ?? RejectCode.None);
+    if (text !== 0) w.ref(t, ER.text, text);
+    w.i64(t, ER.parentOrderId, order.parentOrderId);
+    w.u32(t, ER.venueId, order.venueId);
+    w.u8(t, ER.workflowState, order.workflowState);
+    w.i64(t, ER.transactTimeUs, this.timeUs);
+    if (venueExecId !== 0) w.ref(t, ER.venueExecId, venueExecId);
+    const mask = (origClOrdId !== 0 ? ER_ORIG : 0) | (text !== 0 ? ER_TEXT : 0) | (venueExecId !== 0 ? ER_VENUE_EXEC : 0);
+    this.push(Event.ExecutionReport, w.endTable(t, mask));
   }
 
   /** A new order refused before it existed: FIX ExecType=Rejected with OrdRejReason, no order id. */
   orderRejected(clOrdId: string, accountId: number, instrumentId: number, code: RejectCode, text: string): void {
     if (this.muted) return;
-    const b = this.builder;
-    const cl = createAsciiString(b, clOrdId);
+    const w = this.w;
+    const cl = w.string(clOrdId);
     const execId = this.execIdString();
-    const textOffset = createAsciiString(b, text);
-    ExecutionReport.startExecutionReport(b);
-    ExecutionReport.addClOrdId(b, cl);
-    ExecutionReport.addExecId(b, execId);
-    ExecutionReport.addExecType(b, ExecType.Rejected);
-    ExecutionReport.addOrdStatus(b, OrdStatus.Rejected);
-    ExecutionReport.addAccountId(b, accountId);
-    ExecutionReport.addInstrumentId(b, instrumentId);
-    ExecutionReport.addOrdRejReason(b, code);
-    ExecutionReport.addText(b, textOffset);
-    addI64(b, 24, this.timeUs);
-    this.push(Event.ExecutionReport, ExecutionReport.endExecutionReport(b));
+    const textOffset = w.string(text);
+    const t = EXECUTION_REPORT;
+    // Every other field stays zero, as the Builder's omitted defaults read; TimeInForce's default is Day.
+    w.beginTable(t);
+    w.ref(t, ER.clOrdId, cl);
+    w.ref(t, ER.execId, execId);
+    w.u8(t, ER.execType, ExecType.Rejected);
+    w.u8(t, ER.ordStatus, OrdStatus.Rejected);
+    w.u32(t, ER.accountId, accountId);
+    w.u32(t, ER.instrumentId, instrumentId);
+    w.u8(t, ER.timeInForce, TimeInForce.Day);
+    w.u16(t, ER.ordRejReason, code);
+    w.ref(t, ER.text, textOffset);
+    w.i64(t, ER.transactTimeUs, this.timeUs);
+    this.push(Event.ExecutionReport, w.endTable(t, ER_TEXT));
   }
 
   cancelReject(
@@ -179,70 +234,64 @@ export class ResultWriter {
     reason: CxlRejReason, code: RejectCode, text: string,
   ): void {
     if (this.muted) return;
-    const b = this.builder;
-    const cl = createAsciiString(b, clOrdId);
-    const orig = createAsciiString(b, origClOrdId);
-    const textOffset = createAsciiString(b, text);
-    OrderCancelReject.startOrderCancelReject(b);
-    if (order !== null) addI64(b, 0, order.orderId);
-    OrderCancelReject.addClOrdId(b, cl);
-    OrderCancelReject.addOrigClOrdId(b, orig);
-    OrderCancelReject.addOrdStatus(b, order === null ? OrdStatus.Rejected : reportedStatus(order));
-    OrderCancelReject.addCxlRejResponseTo(b, responseTo);
-    OrderCancelReject.addCxlRejReason(b, reason);
-    OrderCancelReject.addRejectCode(b, code);
-    OrderCancelReject.addText(b, textOffset);
-    addI64(b, 8, this.timeUs);
-    this.push(Event.OrderCancelReject, OrderCancelReject.endOrderCancelReject(b));
+    const w = this.w;
+    const cl = w.string(clOrdId);
+    const orig = w.string(origClOrdId);
+    const textOffset = w.string(text);
+    const t = ORDER_CANCEL_REJECT;
+    w.beginTable(t);
+    w.i64(t, OCR.orderId, order === null ? 0 : order.orderId);
+    w.ref(t, OCR.clOrdId, cl);
+    w.ref(t, OCR.origClOrdId, orig);
+    w.u8(t, OCR.ordStatus, order === null ? OrdStatus.Rejected : reportedStatus(order));
+    w.u8(t, OCR.responseTo, responseTo);
+    w.u8(t, OCR.reason, reason);
+    w.u16(t, OCR.rejectCode, code);
+    w.ref(t, OCR.text, textOffset);
+    w.i64(t, OCR.transactTimeUs, this.timeUs);
+    this.push(Event.OrderCancelReject, w.endTable(t, 0));
   }
 
   commandReject(code: RejectCode, text: string): void {
     if (this.muted) return;
-    const b = this.builder;
-    const textOffset = createAsciiString(b, text);
-    this.push(Event.CommandReject, CommandReject.createCommandReject(b, code, textOffset));
+    const w = this.w;
+    const textOffset = w.string(text);
+    w.beginTable(COMMAND_REJECT);
+    w.u16(COMMAND_REJECT, 0, code);
+    w.ref(COMMAND_REJECT, 1, textOffset);
+    this.push(Event.CommandReject, w.endTable(COMMAND_REJECT, 0));
   }
 
   accepted(commandType: number): void {
     if (this.muted) return;
-    this.push(Event.CommandAccepted, CommandAccepted.createCommandAccepted(this.builder, commandType));
+    const w = this.w;
+    w.beginTable(COMMAND_ACCEPTED);
+    w.u8(COMMAND_ACCEPTED, 0, commandType);
+    this.push(Event.CommandAccepted, w.endTable(COMMAND_ACCEPTED, 0));
   }
 
   /** Asks the venue layer to send a new order, or the pending cancel/replace of `order`. */
   venueRequest(kind: VenueRequestKind, order: Order, pending: PendingRequest | null): void {
     if (this.muted) return;
-    const b = this.builder;
-    const cl = createAsciiString(b, pending === null ? order.clOrdId : pending.clOrdId);
-    const orig = pending === null ? 0 : createAsciiString(b, order.clOrdId);
-    VenueRequest.startVenueRequest(b);
-    VenueRequest.addKind(b, kind);
-    VenueRequest.addVenueId(b, order.venueId);
-    addI64(b, 2, order.orderId);
-    VenueRequest.addClOrdId(b, cl);
-    if (orig !== 0) VenueRequest.addOrigClOrdId(b, orig);
-    VenueRequest.addAccountId(b, order.accountId);
-    VenueRequest.addInstrumentId(b, order.instrumentId);
-    VenueRequest.addSide(b, order.side);
-    VenueRequest.addOrdType(b, order.ordType);
-    VenueRequest.addTimeInForce(b, pending === null ? order.timeInForce : pending.timeInForce);
-    addI64(b, 10, pending === null ? order.orderQty : pending.orderQty);
-    addI64(b, 11, pending === null ? order.price : pending.price);
-    addI64(b, 12, pending === null ? order.stopPx : pending.stopPx);
-    addI64(b, 13, pending === null ? order.expireTimeUs : pending.expireTimeUs);
-    this.push(Event.VenueRequest, VenueRequest.endVenueRequest(b));
+    const w = this.w;
+    const cl = w.string(pending === null ? order.clOrdId : pending.clOrdId);
+    const orig = pending === null ? 0 : w.string(order.clOrdId);
+    const t = VENUE_REQUEST;
+    w.beginTable(t);
+    w.u8(t, VR.kind, kind);
+    w.u32(t, VR.venueId, order.venueId);
+    w.i64(t, VR.orderId, order.orderId);
+    w.ref(t, VR.clOrdId, cl);
+    if (orig !== 0) w.ref(t, VR.origClOrdId, orig);
+    w.u32(t, VR.accountId, order.accountId);
+    w.u32(t, VR.instrumentId, order.instrumentId);
+    w.u8(t, VR.side, order.side);
+    w.u8(t, VR.ordType, order.ordType);
+    w.u8(t, VR.timeInForce, pending === null ? order.timeInForce : pending.timeInForce);
+    w.i64(t, VR.orderQty, pending === null ? order.orderQty : pending.orderQty);
+    w.i64(t, VR.price, pending === null ? order.price : pending.price);
+    w.i64(t, VR.stopPx, pending === null ? order.stopPx : pending.stopPx);
+    w.i64(t, VR.expireTimeUs, pending === null ? order.expireTimeUs : pending.expireTimeUs);
+    this.push(Event.VenueRequest, w.endTable(t, orig !== 0 ? VR_ORIG : 0));
   }
-}
-
-/** The union-type half of a union vector: one byte per event. */
-function typeVector(b: flatbuffers.Builder, types: number[], count: number): number {
-  b.startVector(1, count, 1);
-  for (let i = count - 1; i >= 0; i--) b.addInt8(types[i]);
-  return b.endVector();
-}
-
-/** A vector of table offsets from the first `count` entries of `offsets` (what create*Vector does for a whole array). */
-function offsetVector(b: flatbuffers.Builder, offsets: number[], count: number): number {
-  b.startVector(4, count, 4);
-  for (let i = count - 1; i >= 0; i--) b.addOffset(offsets[i]);
-  return b.endVector();
 }

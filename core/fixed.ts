@@ -19,7 +19,8 @@ const POW10: bigint[] = [];
 for (let i = 0; i <= 40; i++) POW10.push(10n ** BigInt(i));
 
 export function pow10(digits: number): bigint {
-  assert(Number.isInteger(digits) && digits >= 0 && digits <= 40, `pow10 digits out of range: ${digits}`);
+  // Not assert(): its message would be built on every call, and money paths call this per fill.
+  if (!(Number.isInteger(digits) && digits >= 0 && digits <= 40)) throw new Error(`invariant: pow10 digits out of range: ${digits}`);
   return POW10[digits];
 }
 

@@ -18,7 +18,8 @@ export class OrderTable {
   }
 
   set(orderId: number, order: Order): void {
-    assert(orderId === this.byId.length, `order ids are dense: expected ${this.byId.length}, got ${orderId}`);
+    // Not assert(): its message would be built on every new order.
+    if (orderId !== this.byId.length) throw new Error(`invariant: order ids are dense: expected ${this.byId.length}, got ${orderId}`);
     this.byId.push(order);
   }
 

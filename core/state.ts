@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type {
   Account, AccountRisk, Instrument, LimitSet, Order, Position, User, Venue,
 } from './model.js';
+import { ClOrdIdIndex } from './clordid-index.js';
 import { emptyLimitSet, positionKey } from './model.js';
 import { OpenOrderSet, OrderTable } from './order-tables.js';
 
@@ -27,7 +28,7 @@ export interface CoreState {
   killUsers: Set<number>;
   orders: OrderTable;
   /** Every ClOrdID ever accepted (including those of pending and rejected cancel/replace requests). */
-  ordersByClOrdId: Map<string, Order>;
+  ordersByClOrdId: ClOrdIdIndex<Order>;
   /** Working (not done) orders, for expiry and open-order counts. */
   openOrders: OpenOrderSet;
   positions: Map<number, Position>;
@@ -42,7 +43,7 @@ export function emptyState(): CoreState {
   return {
     lastSeq: 0, nextOrderId: 1, instruments: new Map(), accounts: new Map(), users: new Map(), venues: new Map(),
     globalLimits: emptyLimitSet(), accountLimits: new Map(), instrumentLimits: new Map(), killGlobal: false,
-    killAccounts: new Set(), killUsers: new Set(), orders: new OrderTable(), ordersByClOrdId: new Map(),
+    killAccounts: new Set(), killUsers: new Set(), orders: new OrderTable(), ordersByClOrdId: new ClOrdIdIndex(),
     openOrders: new OpenOrderSet(), positions: new Map(), positionsByInstrument: new Map(), accountRisk: new Map(),
     venueExecIds: new Set(),
   };

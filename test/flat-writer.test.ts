@@ -1,0 +1,232 @@
+// The hand-laid FlatBuffers of the core's results (schemas/flat-writer.ts, core/events.ts) read back through
+// the generated accessors and through TableReader (bounds, vtable and alignment checks), event by event,
+// with optional fields present and absent, across buffer growth, interleaved writers and buffer reuse.
+
+import * as flatbuffers from 'flatbuffers';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  CommandResult, CxlRejReason, CxlRejResponseTo, Event, ExecType, ExecutionReport, OrdStatus, OrdType, RejectCode,
+  ResultBatch, Side, TimeInForce, VenueRequest, VenueRequestKind, WorkflowState,
+} from '../schemas/generated/oms_generated.js';
+import { FlatWriter, TableLayout } from '../schemas/flat-writer.js';
+import { decodeResultBatch } from '../schemas/results.js';
+import { TableReader } from '../schemas/wire.js';
+import { ResultWriter } from '../core/events.js';
+import { AVG_PX_EXTRA_DIGITS } from '../core/fixed.js';
+import type { Order, PendingRequest } from '../core/model.js';
+import { PendingKind } from '../core/model.js';
+
+function order(overrides: Partial<Order> = {}): Order {
+  return {
+    orderId: 7, clOrdId: 'C-7', origClOrdId: '', accountId: 3, instrumentId: 11, side: Side.Buy, ordType: OrdType.Limit,
+    timeInForce: TimeInForce.GTC, orderQty: 5_000_000_000, price: 123_456_789, stopPx: 0, expireTimeUs: 0,
+    cumQty: 1_000_000_000, cumNotional: 123_456_789_000_000_000n, baseStatus: OrdStatus.PartiallyFilled,
+    pending: null, venueId: 2, parentOrderId: 5, childCommittedQty: 0, openChildCount: 0,
+    workflowState: WorkflowState.Working, userId: 4, createdSeq: 9, transactTimeUs: 1_790_000_000_000_000,
+    exposureMoney: 0n, riskLeavesQty: 0, parentCommittedQty: 0, openSlot: -1, ...overrides,
+  };
+}
+
+const REPLACE: PendingRequest = {
+  kind: PendingKind.Replace, clOrdId: 'C-7b', orderQty: 6_000_000_000, price: 99, stopPx: 0,
+  timeInForce: TimeInForce.Day, expireTimeUs: 0, userId: 4,
+};
+
+/** Every table of a batch through TableReader: tables 4-aligned, vtables inside, no field beyond the schema. */
+function checkWithTableReader(bytes: Uint8Array): void {
+  const bb = new flatbuffers.ByteBuffer(bytes);
+  const reader = new TableReader();
+  const batch = ResultBatch.getRootAsResultBatch(bb);
+  reader.init(bb, bb.readUint32(0), 1);
+  for (let i = 0; i < batch.resultsLength(); i++) {
+    const result = batch.results(i) as CommandResult;
+    reader.init(bb, result.bb_pos, 6);
+    expect(result.bb_pos % 4).toBe(0);
+    // The 8-byte fields (seq, request id) must be naturally aligned from the buffer's start.
+    expect((result.bb_pos + 4) % 8).toBe(0);
+    for (let j = 0; j < result.eventsLength(); j++) {
+      const type = result.eventsType(j);
+      if (type === Event.ExecutionReport) {
+        const report = result.events(j, new ExecutionReport()) as ExecutionReport;
+        reader.init(bb, report.bb_pos, 26);
+        expect((report.bb_pos + 4) % 8).toBe(0);
+        expect(reader.i64(24)).toBe(Number(report.transactTimeUs()));
+      } else if (type === Event.VenueRequest) {
+        const request = result.events(j, new VenueRequest()) as VenueRequest;
+        reader.init(bb, request.bb_pos, 14);
+        expect(reader.i64(10)).toBe(Number(request.orderQty()));
+      }
+    }
+  }
+}
+
+describe('ResultWriter output', () => {
+  it('reads back every event kind with the values written', () => {
+    const w = new ResultWriter(64);
+    w.beginBatch();
+    w.beginCommand(41, 9_007_199_254_740_991, 4, 2, 1_790_000_000_000_001);
+    w.executionReport(order(), { execType: ExecType.Trade, lastQty: 1_000_000_000, lastPx: 123_456_789, venueExecId: 'V-1', text: '' });
+    w.executionReport(order({ pending: REPLACE, origClOrdId: 'C-6' }), { execType: ExecType.PendingReplace, lastQty: 0, lastPx: 0, venueExecId: '', text: 'é ascii-less text' });
+    w.venueRequest(VenueRequestKind.Replace, order({ pending: REPLACE }), REPLACE);
+    w.venueRequest(VenueRequestKind.New, order({ stopPx: -5, expireTimeUs: 2 ** 52 }), null);
+    w.endCommand();
+    w.beginCommand(42, 1, 4, 2, 5);
+    w.orderRejected('BAD', 3, 11, RejectCode.UnknownSymbol, 'unknown instrument 11');
+    w.cancelReject(null, 'X2', 'X1', CxlRejResponseTo.Cancel, CxlRejReason.UnknownOrder, RejectCode.UnknownOrder, 'unknown order X1');
+    w.cancelReject(order(), 'X3', 'C-7', CxlRejResponseTo.Replace, CxlRejReason.TooLateToCancel, RejectCode.None, 'too late');
+    w.endCommand();
+    w.beginCommand(0, 3, 0, 0, 0);
+    w.commandReject(RejectCode.MalformedFrame, 'truncated frame');
+    w.accepted(12);
+    w.endCommand();
+    w.beginCommand(43, 4, 1, 1, 6);
+    w.endCommand();
+    const bytes = w.finishBatch();
+    checkWithTableReader(bytes);
+    const [first, second, third, empty] = decodeResultBatch(bytes);
+    expect(first).toMatchObject({ seq: 41, requestId: 9_007_199_254_740_991, userId: 4, sessionId: 2 });
+    expect(first.events[0]).toEqual({
+      kind: 'execution_report', orderId: 7, clOrdId: 'C-7', origClOrdId: '', execId: '41.1', execType: ExecType.Trade,
+      ordStatus: OrdStatus.PartiallyFilled, accountId: 3, instrumentId: 11, side: Side.Buy, ordType: OrdType.Limit,
+      timeInForce: TimeInForce.GTC, orderQty: 5_000_000_000, price: 123_456_789, stopPx: 0, lastQty: 1_000_000_000,
+      lastPx: 123_456_789, cumQty: 1_000_000_000, leavesQty: 4_000_000_000, avgPx: 123_456_789 * 10 ** AVG_PX_EXTRA_DIGITS,
+      ordRejReason: RejectCode.None, text: '', parentOrderId: 5, venueId: 2, workflowState: WorkflowState.Working,
+      transactTimeUs: 1_790_000_000_000_001, venueExecId: 'V-1',
+    });
+    expect(first.events[1]).toMatchObject({
+      clOrdId: 'C-7b', origClOrdId: 'C-7', execId: '41.2', execType: ExecType.PendingReplace,
+      ordStatus: OrdStatus.PendingReplace, text: 'é ascii-less text', venueExecId: '',
+    });
+    expect(first.events[2]).toMatchObject({
+      kind: 'venue_request', requestKind: VenueRequestKind.Replace, clOrdId: 'C-7b', origClOrdId: 'C-7',
+      orderQty: 6_000_000_000, price: 99, timeInForce: TimeInForce.Day,
+    });
+    expect(first.events[3]).toMatchObject({ origClOrdId: '', stopPx: -5, expireTimeUs: 2 ** 52, orderQty: 5_000_000_000 });
+    expect(second.events[0]).toEqual({
+      kind: 'execution_report', orderId: 0, clOrdId: 'BAD', origClOrdId: '', execId: '42.1', execType: ExecType.Rejected,
+      ordStatus: OrdStatus.Rejected, accountId: 3, instrumentId: 11, side: 0, ordType: 0, timeInForce: TimeInForce.Day,
+      orderQty: 0, price: 0, stopPx: 0, lastQty: 0, lastPx: 0, cumQty: 0, leavesQty: 0, avgPx: 0,
+      ordRejReason: RejectCode.UnknownSymbol, text: 'unknown instrument 11', parentOrderId: 0, venueId: 0,
+      workflowState: WorkflowState.None, transactTimeUs: 5, venueExecId: '',
+    });
+    expect(second.events[1]).toEqual({
+      kind: 'cancel_reject', orderId: 0, clOrdId: 'X2', origClOrdId: 'X1', ordStatus: OrdStatus.Rejected,
+      cxlRejResponseTo: CxlRejResponseTo.Cancel, cxlRejReason: CxlRejReason.UnknownOrder,
+      rejectCode: RejectCode.UnknownOrder, text: 'unknown order X1', transactTimeUs: 5,
+    });
+    expect(second.events[2]).toMatchObject({ orderId: 7, ordStatus: OrdStatus.PartiallyFilled, cxlRejReason: CxlRejReason.TooLateToCancel });
+    expect(third.events).toEqual([
+      { kind: 'command_reject', rejectCode: RejectCode.MalformedFrame, text: 'truncated frame' },
+      { kind: 'accepted', commandType: 12 },
+    ]);
+    expect(empty).toEqual({ seq: 43, requestId: 4, userId: 1, sessionId: 1, events: [] });
+  });
+
+  it('reads an absent optional string as absent, not empty', () => {
+    const w = new ResultWriter();
+    w.beginBatch();
+    w.beginCommand(1, 1, 1, 1, 1);
+    w.executionReport(order(), { execType: ExecType.New, lastQty: 0, lastPx: 0, venueExecId: '', text: '' });
+    w.endCommand();
+    const batch = ResultBatch.getRootAsResultBatch(new flatbuffers.ByteBuffer(w.finishBatch()));
+    const report = batch.results(0)!.events(0, new ExecutionReport()) as ExecutionReport;
+    expect(report.origClOrdId()).toBeNull();
+    expect(report.text()).toBeNull();
+    expect(report.venueExecId()).toBeNull();
+  });
+
+  it('writes the same bytes for the same results whatever the writer wrote before (no stale bytes)', () => {
+    const emit = (w: ResultWriter, text: string): Uint8Array => {
+      w.beginBatch();
+      for (let i = 1; i <= 50; i++) {
+        w.beginCommand(i, i, 1, 1, i);
+        w.executionReport(order({ orderId: i, clOrdId: `C-${i}` }), { execType: ExecType.New, lastQty: 0, lastPx: 0, venueExecId: '', text });
+        w.endCommand();
+      }
+      return w.finishBatch();
+    };
+    const reused = new ResultWriter(64);
+    emit(reused, 'a much longer text that leaves other bytes behind it in the buffer');
+    expect(emit(reused, 'x')).toEqual(emit(new ResultWriter(64), 'x'));
+  });
+
+  it('keeps interleaved writers apart (vtables are cached per writer and batch)', () => {
+    const a = new ResultWriter(64);
+    const b = new ResultWriter(64);
+    a.beginBatch();
+    b.beginBatch();
+    for (let i = 1; i <= 20; i++) {
+      for (const [w, prefix] of [[a, 'A'], [b, 'B']] as const) {
+        w.beginCommand(i, i, 1, 1, i);
+        w.executionReport(order({ clOrdId: `${prefix}${i}` }), { execType: ExecType.New, lastQty: 0, lastPx: 0, venueExecId: '', text: i % 3 === 0 ? 't' : '' });
+        w.accepted(i);
+        w.endCommand();
+      }
+    }
+    for (const [w, prefix] of [[a, 'A'], [b, 'B']] as const) {
+      const bytes = w.finishBatch();
+      checkWithTableReader(bytes);
+      const results = decodeResultBatch(bytes);
+      expect(results.map((r) => r.events[0].kind === 'execution_report' ? r.events[0].clOrdId : '')).toEqual(
+        Array.from({ length: 20 }, (_, i) => `${prefix}${i + 1}`));
+      expect(results.map((r) => r.events[1])).toEqual(Array.from({ length: 20 }, (_, i) => ({ kind: 'accepted', commandType: i + 1 })));
+    }
+  });
+
+  it('round-trips any values through buffer growth (property)', () => {
+    const int64 = fc.maxSafeInteger().filter((v) => v >= Number.MIN_SAFE_INTEGER);
+    fc.assert(fc.property(
+      fc.array(fc.record({ qty: int64, px: int64, text: fc.string({ maxLength: 40 }), venueExecId: fc.string({ maxLength: 20 }) }), { minLength: 1, maxLength: 60 }),
+      (rows) => {
+        const w = new ResultWriter(64);
+        w.beginBatch();
+        rows.forEach((row, i) => {
+          w.beginCommand(i + 1, i, 1, 1, row.px);
+          w.executionReport(order({ orderQty: row.qty, price: row.px, cumQty: 0, cumNotional: 0n }), {
+            execType: ExecType.Restated, lastQty: row.qty, lastPx: row.px, venueExecId: row.venueExecId, text: row.text,
+          });
+          w.endCommand();
+        });
+        const bytes = w.finishBatch();
+        checkWithTableReader(bytes);
+        decodeResultBatch(bytes).forEach((result, i) => {
+          expect(result.events[0]).toMatchObject({
+            orderQty: rows[i].qty, price: rows[i].px, lastQty: rows[i].qty, lastPx: rows[i].px, transactTimeUs: rows[i].px,
+            text: rows[i].text, venueExecId: rows[i].venueExecId,
+          });
+        });
+      },
+    ), { numRuns: 200 });
+  });
+
+  it('refuses a value that is not a safe integer rather than writing a rounded one', () => {
+    const w = new ResultWriter();
+    w.beginBatch();
+    w.beginCommand(1, 1, 1, 1, 1);
+    expect(() => w.executionReport(order({ orderQty: 2 ** 53 }), { execType: ExecType.New, lastQty: 0, lastPx: 0, venueExecId: '', text: '' }))
+      .toThrow(/not a safe integer/);
+  });
+});
+
+describe('FlatWriter misuse', () => {
+  const layout = new TableLayout('Test', 3, [{ index: 0, width: 8 }, { index: 2, width: 4, optional: true }]);
+
+  it('refuses fields outside a table or the layout, masks outside it, and backward offsets', () => {
+    const w = new FlatWriter(64);
+    expect(() => w.u32(layout, 2, 1)).toThrow(/outside its table/);
+    w.beginTable(layout);
+    expect(() => w.u32(layout, 1, 1)).toThrow(/outside its table/);
+    expect(() => w.beginTable(layout)).toThrow(/inside a table/);
+    expect(() => w.endTable(layout, 2)).toThrow(/presence mask/);
+    const table = w.endTable(layout, 0);
+    w.beginTable(layout);
+    expect(() => w.ref(layout, 2, w.offset() + 64)).toThrow(/point forward/);
+    expect(table).toBeGreaterThan(0);
+  });
+
+  it('refuses layouts that name a field twice or beyond the table', () => {
+    expect(() => new TableLayout('Twice', 2, [{ index: 0, width: 4 }, { index: 0, width: 4 }])).toThrow(/twice/);
+    expect(() => new TableLayout('Beyond', 2, [{ index: 2, width: 4 }])).toThrow(/outside the table/);
+  });
+});
