@@ -113,4 +113,43 @@ describe('FIX venue adapter life', () => {
     await until('a failed attempt', async () => (venue.status().connect_failures >= 1 ? true : undefined));
     await closesPromptly(venue);
   });
+
+  it('a venue resetting connections at every moment of an attempt, while we reconnect, disconnect and close: nothing throws', async () => {
+    // Found by CI: the library's parser re-emitted a reset with no listener on a transport no session held;
+    // and connections completed after their attempt was abandoned stayed open (silent, never logged on).
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown): void => { uncaught.push(error); };
+    process.on('uncaughtException', onUncaught);
+    let accepted = 0;
+    const open = new Set<net.Socket>();
+    const resetter = net.createServer((socket) => {
+      socket.on('error', () => {});
+      const moment = accepted++ % 4;
+      open.add(socket);
+      socket.on('close', () => open.delete(socket));
+      if (moment === 0) socket.resetAndDestroy();
+      else if (moment === 1) socket.once('data', () => socket.resetAndDestroy());
+      else if (moment === 2) setTimeout(() => socket.resetAndDestroy(), 30);
+      else socket.once('data', () => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n', () => socket.resetAndDestroy()));
+    });
+    await new Promise<void>((resolve) => resetter.listen(0, '127.0.0.1', () => resolve()));
+    const port = (resetter.address() as net.AddressInfo).port;
+    try {
+      for (let i = 0; i < 40; i++) {
+        const venue = adapter(venueConfig(port, { reconnect_backoff_ms_min: 5, reconnect_backoff_ms_max: 10, logon_timeout_ms: 100 }));
+        venue.start();
+        await new Promise((resolve) => setTimeout(resolve, (i * 7) % 60));
+        if (i % 2 === 0) venue.disconnect();
+        await new Promise((resolve) => setTimeout(resolve, (i * 3) % 20));
+        await closesPromptly(venue);
+      }
+      // Every connection of a closed adapter is closed too (after a linger of at most a second).
+      await until('every connection closed', async () => (open.size === 0 ? true : undefined), 10_000);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      await new Promise<void>((resolve) => resetter.close(() => resolve()));
+    }
+    expect(accepted).toBeGreaterThan(20);
+    expect(uncaught.map(String)).toEqual([]);
+  });
 });

@@ -18,7 +18,10 @@
 import 'reflect-metadata';
 import { closeSync, constants, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { AsciiSession, DefinitionFactory, JsFixLoggerFactory, MsgType, SessionId, SessionLauncher, SessionState } from 'jspurefix';
+import type { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import type { DependencyContainer } from 'tsyringe';
+import { AsciiSession, DefinitionFactory, DITokens, JsFixLoggerFactory, MsgType, SessionId, SessionLauncher, SessionState } from 'jspurefix';
 import type {
   ElasticBuffer, EngineFactory, IFixMsgStoreRecord, MsgTransport, IFixSessionStore, IFixSessionStoreFactory, IJsFixConfig, IJsFixLogger, ISessionDescription, MsgView,
 } from 'jspurefix';
@@ -528,12 +531,60 @@ function reserveBeforeSending(config: IJsFixConfig, store: SeqStore): void {
   };
 }
 
+/** How long an ended attempt's connection may take to send its last bytes before it is destroyed. */
+const SOCKET_LINGER_MS = 1_000;
+
 /** One launcher per connection attempt's lifetime; `run()` may be called again to reconnect. */
 export class VenueLauncher extends SessionLauncher {
   session: VenueFixSession | null = null;
 
-  constructor(description: ISessionDescription, private readonly store: SeqStore, private readonly hooks: SessionHooks, log: FixLog) {
+  constructor(description: ISessionDescription, private readonly store: SeqStore, private readonly hooks: SessionHooks, private readonly log: FixLog) {
     super(description, null, logFactory(log));
+  }
+
+  /** Connections this attempt made that are not closed yet. */
+  private readonly sockets = new Set<Duplex>();
+  /** The attempt is over: a connection still open is closed, and one made later is dropped at once. */
+  private finished = false;
+
+  /**
+   * Two things the library leaves to us, hooked where it builds a transport (its parser is resolved from
+   * the container just after the socket is registered there):
+   * - its parser re-emits the socket's errors (its transmitter, its stream's) and only a session that has
+   *   subscribed to the transport listens: a reset before the session takes a transport, after it lets go,
+   *   or on a transport never handed to a session had no listener, and Node threw it (the process died);
+   * - a connection that completes after the attempt was abandoned (closed or disconnected while connecting)
+   *   was never closed: the venue saw a silent connection that never logged on, one per abandoned attempt.
+   */
+  protected override getInitiator(sessionContainer: DependencyContainer): Promise<unknown> {
+    const onError = (error: Error): void => this.log({ event: 'fix_transport_error', error: error.message });
+    const listen = (_token: unknown, made: unknown): void => {
+      for (const emitter of Array.isArray(made) ? made : [made]) (emitter as EventEmitter).on('error', onError);
+    };
+    sessionContainer.afterResolution(DITokens.MsgTransmitter, listen, { frequency: 'Always' });
+    sessionContainer.afterResolution(DITokens.MsgParser, (token, made) => {
+      listen(token, made);
+      this.track(sessionContainer.resolve<Duplex>(DITokens.readStream));
+    }, { frequency: 'Always' });
+    return super.getInitiator(sessionContainer);
+  }
+
+  /** Ends the attempt's connections (after a short linger, so that a last message still goes out). */
+  finish(): void {
+    this.finished = true;
+    for (const socket of this.sockets) {
+      socket.end();
+      setTimeout(() => socket.destroy(), SOCKET_LINGER_MS).unref();
+    }
+  }
+
+  private track(socket: Duplex): void {
+    if (this.finished) {
+      socket.destroy();
+      return;
+    }
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
   }
 
   protected override makeFactory(): EngineFactory {

@@ -591,6 +591,7 @@ export class FixVenue {
       await Promise.race([ran, aborted]);
     } finally {
       clearTimeout(logonTimer);
+      launcher.finish();
       this.abortAttempt = null;
       this.loggedOn = false;
       this.session = null;
