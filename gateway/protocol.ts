@@ -9,7 +9,8 @@ import {
   SessionStatus, SessionStatusCode, Subscribe, SubscriptionScope,
 } from '../schemas/generated/session_generated.js';
 import type { CommandResultData } from '../schemas/results.js';
-import { encodeCommandResult, readCommandResult } from '../schemas/results.js';
+import { readCommandResult, writeCommandResult } from '../schemas/results.js';
+import { FlatWriter, TableLayout } from '../schemas/flat-writer.js';
 import { addI64, FILE_IDENTIFIER, hasIdentifier, rootPosition, SESSION_FILE_IDENTIFIER, TableReader, WireError } from '../schemas/wire.js';
 
 export { SessionStatusCode, SubscriptionScope };
@@ -103,11 +104,25 @@ function finish(b: flatbuffers.Builder, bodyType: ServerBody, body: number): Uin
   return b.asUint8Array().slice();
 }
 
-export function encodeReports(b: flatbuffers.Builder, results: readonly CommandResultData[]): Uint8Array {
-  b.clear();
-  const offsets = results.map((r) => encodeCommandResult(b, r));
-  const vector = Reports.createResultsVector(b, offsets);
-  return finish(b, ServerBody.Reports, Reports.createReports(b, vector));
+// Reports are most of what the gateway sends: written with fixed layouts, like the core's results.
+const REPORTS = new TableLayout('Reports', 1, [{ index: 0, width: 4 }]);
+const SERVER_MESSAGE = new TableLayout('ServerMessage', 2, [{ index: 1, width: 4 }, { index: 0, width: 1 }]);
+/** One per thread: encoding is synchronous and finish() returns a copy. */
+const reportsWriter = new FlatWriter(1 << 16);
+const resultOffsets: number[] = [];
+
+export function encodeReports(results: readonly CommandResultData[]): Uint8Array {
+  const w = reportsWriter;
+  w.clear();
+  for (let i = 0; i < results.length; i++) resultOffsets[i] = writeCommandResult(w, results[i]);
+  const vector = w.offsetVector(resultOffsets, results.length);
+  w.beginTable(REPORTS);
+  w.ref(REPORTS, 0, vector);
+  const reports = w.endTable(REPORTS, 0);
+  w.beginTable(SERVER_MESSAGE);
+  w.u8(SERVER_MESSAGE, 0, ServerBody.Reports);
+  w.ref(SERVER_MESSAGE, 1, reports);
+  return w.finish(w.endTable(SERVER_MESSAGE, 0), SESSION_FILE_IDENTIFIER);
 }
 
 export function encodeStatus(b: flatbuffers.Builder, s: SessionStatusData): Uint8Array {

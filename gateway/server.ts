@@ -314,7 +314,7 @@ export class Gateway {
     }
     // Everything after afterSeq, including results this connection may already have had live: the client
     // orders by seq and drops seqs it delivered, which is exact whatever the interleaving.
-    for (let i = 0; i < results.length; i += REPORTS_PER_MESSAGE_MAX) this.sendTo(session, encodeReports(this.builder, results.slice(i, i + REPORTS_PER_MESSAGE_MAX)));
+    for (let i = 0; i < results.length; i += REPORTS_PER_MESSAGE_MAX) this.sendTo(session, encodeReports(results.slice(i, i + REPORTS_PER_MESSAGE_MAX)));
     this.status(session, SessionStatusCode.ResumeComplete, requestId, RejectCode.None, `${results.length} results replayed`);
   }
 
@@ -337,7 +337,7 @@ export class Gateway {
       seq: 0, requestId, userId: session.userId, sessionId: session.sessionId,
       events: [{ kind: 'command_reject', rejectCode: code, text }],
     };
-    this.sendTo(session, encodeReports(this.builder, [result]));
+    this.sendTo(session, encodeReports([result]));
   }
 
   private status(session: Session, code: SessionStatusCode, requestId: number, rejectCode: RejectCode, text: string, oldestSeq = 0): void {
@@ -385,7 +385,7 @@ export class Gateway {
     let run: CommandResultData[] = [];
     const sendRun = (): void => {
       if (run.length === 0) return;
-      for (let i = 0; i < run.length; i += REPORTS_PER_MESSAGE_MAX) this.sendNow(session, encodeReports(this.builder, run.slice(i, i + REPORTS_PER_MESSAGE_MAX)));
+      for (let i = 0; i < run.length; i += REPORTS_PER_MESSAGE_MAX) this.sendNow(session, encodeReports(run.slice(i, i + REPORTS_PER_MESSAGE_MAX)));
       const positions = new Map<string, PositionData>();
       for (const share of run) for (const p of this.deps.router.positionsMovedBy(share)) positions.set(`${p.accountId}:${p.instrumentId}`, p);
       if (positions.size > 0) this.sendNow(session, encodePositions(this.builder, [...positions.values()]));

@@ -234,11 +234,20 @@ export class FlatWriter {
     return tableOffset;
   }
 
-  /** Writes the root offset and returns a copy of the finished buffer (the writer's memory is reused). */
-  finish(root: number): Uint8Array {
+  /**
+   * Writes the root offset (and the 4-character file identifier after it, if any) and returns a copy of
+   * the finished buffer (the writer's memory is reused).
+   */
+  finish(root: number, identifier = ''): Uint8Array {
     assert(this.table < 0, 'finish inside a table');
-    const misalignment = (this.offset() + 4) & (ROOT_ALIGN - 1);
+    assert(identifier.length === 0 || identifier.length === 4, 'a file identifier has 4 characters');
+    const prefix = 4 + identifier.length;
+    const misalignment = (this.offset() + prefix) & (ROOT_ALIGN - 1);
     if (misalignment !== 0) this.pad(ROOT_ALIGN - misalignment);
+    if (identifier.length > 0) {
+      const at = this.reserve(4);
+      for (let i = 0; i < 4; i++) this.bytes[at + i] = identifier.charCodeAt(i);
+    }
     const at = this.reserve(4);
     this.setOffset(at, root);
     return this.bytes.slice(this.head);

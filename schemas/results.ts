@@ -8,7 +8,11 @@ import {
   VenueRequestKind, WorkflowState,
 } from './generated/oms_generated.js';
 import type { OrderTerms } from './commands.js';
-import { addI64 } from './wire.js';
+import type { FlatWriter } from './flat-writer.js';
+import {
+  COMMAND_ACCEPTED, COMMAND_REJECT, COMMAND_RESULT, CR, ER, ER_ORIG, ER_TEXT, ER_VENUE_EXEC, EXECUTION_REPORT, OCR,
+  ORDER_CANCEL_REJECT,
+} from './result-layouts.js';
 
 export interface ExecutionReportData {
   kind: 'execution_report';
@@ -153,84 +157,106 @@ export function readCommandResult(r: CommandResult): CommandResultData {
 
 // ---- encoding plain results (the gateway re-encodes each client's share of a batch) -----------------------
 
-function str(b: flatbuffers.Builder, value: string): number {
-  return value.length === 0 ? 0 : b.createString(value);
+function writeExecutionReport(w: FlatWriter, e: ExecutionReportData): number {
+  const cl = w.string(e.clOrdId);
+  const orig = e.origClOrdId.length > 0 ? w.string(e.origClOrdId) : 0;
+  const execId = w.string(e.execId);
+  const text = e.text.length > 0 ? w.string(e.text) : 0;
+  const venueExecId = e.venueExecId.length > 0 ? w.string(e.venueExecId) : 0;
+  const t = EXECUTION_REPORT;
+  w.beginTable(t);
+  w.i64(t, ER.orderId, e.orderId);
+  w.ref(t, ER.clOrdId, cl);
+  if (orig !== 0) w.ref(t, ER.origClOrdId, orig);
+  w.ref(t, ER.execId, execId);
+  w.u8(t, ER.execType, e.execType);
+  w.u8(t, ER.ordStatus, e.ordStatus);
+  w.u32(t, ER.accountId, e.accountId);
+  w.u32(t, ER.instrumentId, e.instrumentId);
+  w.u8(t, ER.side, e.side);
+  w.u8(t, ER.ordType, e.ordType);
+  w.u8(t, ER.timeInForce, e.timeInForce);
+  w.i64(t, ER.orderQty, e.orderQty);
+  w.i64(t, ER.price, e.price);
+  w.i64(t, ER.stopPx, e.stopPx);
+  w.i64(t, ER.lastQty, e.lastQty);
+  w.i64(t, ER.lastPx, e.lastPx);
+  w.i64(t, ER.cumQty, e.cumQty);
+  w.i64(t, ER.leavesQty, e.leavesQty);
+  w.i64(t, ER.avgPx, e.avgPx);
+  w.u16(t, ER.ordRejReason, e.ordRejReason);
+  if (text !== 0) w.ref(t, ER.text, text);
+  w.i64(t, ER.parentOrderId, e.parentOrderId);
+  w.u32(t, ER.venueId, e.venueId);
+  w.u8(t, ER.workflowState, e.workflowState);
+  w.i64(t, ER.transactTimeUs, e.transactTimeUs);
+  if (venueExecId !== 0) w.ref(t, ER.venueExecId, venueExecId);
+  return w.endTable(t, (orig !== 0 ? ER_ORIG : 0) | (text !== 0 ? ER_TEXT : 0) | (venueExecId !== 0 ? ER_VENUE_EXEC : 0));
 }
 
-function encodeExecutionReport(b: flatbuffers.Builder, e: ExecutionReportData): number {
-  const cl = str(b, e.clOrdId);
-  const orig = str(b, e.origClOrdId);
-  const execId = str(b, e.execId);
-  const text = str(b, e.text);
-  const venueExecId = str(b, e.venueExecId);
-  ExecutionReport.startExecutionReport(b);
-  addI64(b, 0, e.orderId);
-  if (cl !== 0) ExecutionReport.addClOrdId(b, cl);
-  if (orig !== 0) ExecutionReport.addOrigClOrdId(b, orig);
-  if (execId !== 0) ExecutionReport.addExecId(b, execId);
-  ExecutionReport.addExecType(b, e.execType);
-  ExecutionReport.addOrdStatus(b, e.ordStatus);
-  ExecutionReport.addAccountId(b, e.accountId);
-  ExecutionReport.addInstrumentId(b, e.instrumentId);
-  ExecutionReport.addSide(b, e.side);
-  ExecutionReport.addOrdType(b, e.ordType);
-  ExecutionReport.addTimeInForce(b, e.timeInForce);
-  addI64(b, 11, e.orderQty);
-  addI64(b, 12, e.price);
-  addI64(b, 13, e.stopPx);
-  addI64(b, 14, e.lastQty);
-  addI64(b, 15, e.lastPx);
-  addI64(b, 16, e.cumQty);
-  addI64(b, 17, e.leavesQty);
-  addI64(b, 18, e.avgPx);
-  ExecutionReport.addOrdRejReason(b, e.ordRejReason);
-  if (text !== 0) ExecutionReport.addText(b, text);
-  addI64(b, 21, e.parentOrderId);
-  ExecutionReport.addVenueId(b, e.venueId);
-  ExecutionReport.addWorkflowState(b, e.workflowState);
-  addI64(b, 24, e.transactTimeUs);
-  if (venueExecId !== 0) ExecutionReport.addVenueExecId(b, venueExecId);
-  return ExecutionReport.endExecutionReport(b);
+function writeCancelReject(w: FlatWriter, e: OrderCancelRejectData): number {
+  const cl = w.string(e.clOrdId);
+  const orig = w.string(e.origClOrdId);
+  const text = w.string(e.text);
+  const t = ORDER_CANCEL_REJECT;
+  w.beginTable(t);
+  w.i64(t, OCR.orderId, e.orderId);
+  w.ref(t, OCR.clOrdId, cl);
+  w.ref(t, OCR.origClOrdId, orig);
+  w.u8(t, OCR.ordStatus, e.ordStatus);
+  w.u8(t, OCR.responseTo, e.cxlRejResponseTo);
+  w.u8(t, OCR.reason, e.cxlRejReason);
+  w.u16(t, OCR.rejectCode, e.rejectCode);
+  w.ref(t, OCR.text, text);
+  w.i64(t, OCR.transactTimeUs, e.transactTimeUs);
+  return w.endTable(t, 0);
 }
 
-function encodeCancelReject(b: flatbuffers.Builder, e: OrderCancelRejectData): number {
-  const cl = str(b, e.clOrdId);
-  const orig = str(b, e.origClOrdId);
-  const text = str(b, e.text);
-  OrderCancelReject.startOrderCancelReject(b);
-  addI64(b, 0, e.orderId);
-  if (cl !== 0) OrderCancelReject.addClOrdId(b, cl);
-  if (orig !== 0) OrderCancelReject.addOrigClOrdId(b, orig);
-  OrderCancelReject.addOrdStatus(b, e.ordStatus);
-  OrderCancelReject.addCxlRejResponseTo(b, e.cxlRejResponseTo);
-  OrderCancelReject.addCxlRejReason(b, e.cxlRejReason);
-  OrderCancelReject.addRejectCode(b, e.rejectCode);
-  if (text !== 0) OrderCancelReject.addText(b, text);
-  addI64(b, 8, e.transactTimeUs);
-  return OrderCancelReject.endOrderCancelReject(b);
-}
-
-function encodeEvent(b: flatbuffers.Builder, e: EventData): { type: Event; offset: number } {
+function writeEvent(w: FlatWriter, e: EventData): number {
   switch (e.kind) {
-    case 'execution_report': return { type: Event.ExecutionReport, offset: encodeExecutionReport(b, e) };
-    case 'cancel_reject': return { type: Event.OrderCancelReject, offset: encodeCancelReject(b, e) };
-    case 'command_reject': return { type: Event.CommandReject, offset: CommandReject.createCommandReject(b, e.rejectCode, str(b, e.text)) };
-    case 'accepted': return { type: Event.CommandAccepted, offset: CommandAccepted.createCommandAccepted(b, e.commandType) };
+    case 'execution_report': return writeExecutionReport(w, e);
+    case 'cancel_reject': return writeCancelReject(w, e);
+    case 'command_reject': {
+      const text = w.string(e.text);
+      w.beginTable(COMMAND_REJECT);
+      w.u16(COMMAND_REJECT, 0, e.rejectCode);
+      w.ref(COMMAND_REJECT, 1, text);
+      return w.endTable(COMMAND_REJECT, 0);
+    }
+    case 'accepted':
+      w.beginTable(COMMAND_ACCEPTED);
+      w.u8(COMMAND_ACCEPTED, 0, e.commandType);
+      return w.endTable(COMMAND_ACCEPTED, 0);
     case 'venue_request': throw new Error('invariant: venue requests are internal and never sent to clients');
   }
 }
 
-/** Encodes one result (typically a client's filtered share of a core result) into `b`. */
-export function encodeCommandResult(b: flatbuffers.Builder, result: CommandResultData): number {
-  const encoded = result.events.map((e) => encodeEvent(b, e));
-  const types = CommandResult.createEventsTypeVector(b, encoded.map((e) => e.type));
-  const events = CommandResult.createEventsVector(b, encoded.map((e) => e.offset));
-  CommandResult.startCommandResult(b);
-  addI64(b, 0, result.seq);
-  addI64(b, 1, result.requestId);
-  CommandResult.addUserId(b, result.userId);
-  CommandResult.addSessionId(b, result.sessionId);
-  CommandResult.addEventsType(b, types);
-  CommandResult.addEvents(b, events);
-  return CommandResult.endCommandResult(b);
+const EVENT_TYPE: Record<EventData['kind'], Event> = {
+  execution_report: Event.ExecutionReport, cancel_reject: Event.OrderCancelReject,
+  command_reject: Event.CommandReject, accepted: Event.CommandAccepted, venue_request: Event.VenueRequest,
+};
+
+// Reused per thread: writes are synchronous and the offsets are consumed before the next result.
+const eventOffsets: number[] = [];
+const eventTypes: number[] = [];
+
+/** Writes one result (typically a client's filtered share of a core result); returns its table's offset. */
+export function writeCommandResult(w: FlatWriter, result: CommandResultData): number {
+  const count = result.events.length;
+  for (let i = 0; i < count; i++) {
+    const event = result.events[i];
+    eventTypes[i] = EVENT_TYPE[event.kind];
+    eventOffsets[i] = writeEvent(w, event);
+  }
+  const types = w.byteVector(eventTypes, count);
+  const events = w.offsetVector(eventOffsets, count);
+  const t = COMMAND_RESULT;
+  w.beginTable(t);
+  w.i64(t, CR.seq, result.seq);
+  w.i64(t, CR.requestId, result.requestId);
+  w.u32(t, CR.userId, result.userId);
+  w.u32(t, CR.sessionId, result.sessionId);
+  w.ref(t, CR.eventsType, types);
+  w.ref(t, CR.events, events);
+  return w.endTable(t, 0);
 }

@@ -253,7 +253,7 @@ class FakeGateway {
   journal(events: CommandResultData['events'], requestId = 0, sessionId = 0): CommandResultData {
     const result: CommandResultData = { seq: this.results.length + 1, requestId, userId: DEMO.users.trader, sessionId, events };
     this.results.push(result);
-    for (const socket of this.sockets) socket.send(encodeReports(this.builder, [result]));
+    for (const socket of this.sockets) socket.send(encodeReports([result]));
     return result;
   }
 
@@ -299,7 +299,7 @@ class FakeGateway {
       return;
     }
     this.beforeReplay(socket);
-    socket.send(encodeReports(this.builder, this.results.filter((r) => r.seq > afterSeq)));
+    socket.send(encodeReports(this.results.filter((r) => r.seq > afterSeq)));
     this.status(socket, SessionStatusCode.ResumeComplete, requestId);
   }
 }

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DEMO } from '../core/demo.js';
 import { APPEND_ENTRIES_MAX, UNFLUSHED_ENTRIES_MAX } from '../persistence/journal.js';
 import type { Config } from '../gateway/config.js';
-import { BATCH_FRAMES_LIMIT, ConfigError, DEFAULT_CONFIG, QUEUED_FRAMES_LIMIT, loadConfig, usesDemoTokens } from '../gateway/config.js';
+import { BATCH_FRAMES_LIMIT, DEFAULT_CONFIG, QUEUED_FRAMES_LIMIT, loadConfig, usesDemoTokens } from '../gateway/config.js';
 import { configProblems } from './support/config-problems.js';
 
 const EXAMPLE = fileURLToPath(new URL('../config/oms.example.json', import.meta.url));

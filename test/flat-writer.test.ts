@@ -6,13 +6,17 @@ import * as flatbuffers from 'flatbuffers';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  CommandResult, CxlRejReason, CxlRejResponseTo, Event, ExecType, ExecutionReport, OrdStatus, OrdType, RejectCode,
+  Command, CommandResult, CxlRejReason, CxlRejResponseTo, Event, ExecType, ExecutionReport, OrdStatus, OrdType, RejectCode,
   ResultBatch, Side, TimeInForce, VenueRequest, VenueRequestKind, WorkflowState,
 } from '../schemas/generated/oms_generated.js';
 import { FlatWriter, TableLayout } from '../schemas/flat-writer.js';
 import { decodeResultBatch } from '../schemas/results.js';
 import { TableReader } from '../schemas/wire.js';
 import { ResultWriter } from '../core/events.js';
+import { classifyFrame, decodeServerMessage, encodeReports } from '../gateway/protocol.js';
+import { CommandDecoder } from '../core/decode.js';
+import type { CommandBody } from '../schemas/commands.js';
+import { encodeCommand, encodeCommandCopy } from '../schemas/commands.js';
 import { AVG_PX_EXTRA_DIGITS } from '../core/fixed.js';
 import type { Order, PendingRequest } from '../core/model.js';
 import { PendingKind } from '../core/model.js';
@@ -206,6 +210,74 @@ describe('ResultWriter output', () => {
     w.beginCommand(1, 1, 1, 1, 1);
     expect(() => w.executionReport(order({ orderQty: 2 ** 53 }), { execType: ExecType.New, lastQty: 0, lastPx: 0, venueExecId: '', text: '' }))
       .toThrow(/not a safe integer/);
+  });
+});
+
+describe('session Reports (the gateway re-encoding plain results for a client)', () => {
+  it('carries every event of every result unchanged, under the session file identifier', () => {
+    const w = new ResultWriter(64);
+    w.beginBatch();
+    for (let i = 1; i <= 30; i++) {
+      w.beginCommand(i, i * 3, 4, 2, 1_790_000_000_000_000 + i);
+      w.executionReport(order({ orderId: i, clOrdId: `R-${i}`, origClOrdId: i % 4 === 0 ? `R-${i - 1}` : '' }), {
+        execType: i % 2 === 0 ? ExecType.Trade : ExecType.New, lastQty: i % 2 === 0 ? 1_000_000_000 : 0, lastPx: i % 2 === 0 ? 123_456_789 : 0,
+        venueExecId: i % 2 === 0 ? `V${i}` : '', text: i % 5 === 0 ? 'note' : '',
+      });
+      if (i % 3 === 0) w.cancelReject(order(), `X${i}`, `R-${i}`, CxlRejResponseTo.Cancel, CxlRejReason.TooLateToCancel, RejectCode.None, 'too late');
+      if (i % 7 === 0) w.commandReject(RejectCode.InvalidField, 'bad field');
+      if (i % 11 === 0) w.accepted(3);
+      w.endCommand();
+    }
+    const results = decodeResultBatch(w.finishBatch());
+    const bytes = encodeReports(results);
+    expect(classifyFrame(bytes)).toBe('session');
+    expect(new TextDecoder().decode(bytes.subarray(4, 8))).toBe('OMSS');
+    expect(decodeServerMessage(bytes)).toEqual({ kind: 'reports', results });
+    expect(decodeServerMessage(encodeReports([]))).toEqual({ kind: 'reports', results: [] });
+  });
+});
+
+describe('order-flow commands (gateway re-stamping, simulated venue reports)', () => {
+  const unicode = fc.constantFrom('é', 'Ünïcødé-1', '株式7203', 'x🙂y');
+  const id = fc.oneof(fc.string({ minLength: 1, maxLength: 20 }), unicode);
+  const optional = fc.oneof(fc.constant(''), fc.string({ minLength: 1, maxLength: 30 }), unicode);
+  const int64 = fc.maxSafeInteger().filter((v) => v >= Number.MIN_SAFE_INTEGER);
+  const u32 = fc.nat({ max: 0xFFFFFFFF });
+  const tif = fc.constantFrom(TimeInForce.Day, TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK, TimeInForce.GTD);
+  const command: fc.Arbitrary<CommandBody> = fc.oneof(
+    fc.record({
+      type: fc.constant(Command.NewOrder as const), clOrdId: id, accountId: u32, instrumentId: u32,
+      side: fc.constantFrom(Side.Buy, Side.Sell, Side.SellShort), ordType: fc.constantFrom(OrdType.Market, OrdType.Limit, OrdType.Stop, OrdType.StopLimit),
+      timeInForce: tif, orderQty: int64, price: int64, stopPx: int64, expireTimeUs: int64, parentClOrdId: optional, venueId: u32, text: optional,
+    }),
+    fc.record({ type: fc.constant(Command.CancelOrder as const), clOrdId: id, origClOrdId: id, accountId: u32 }),
+    fc.record({
+      type: fc.constant(Command.ReplaceOrder as const), clOrdId: id, origClOrdId: id, accountId: u32, orderQty: int64, price: int64,
+      stopPx: int64, timeInForce: tif, expireTimeUs: int64,
+    }),
+    fc.record({
+      type: fc.constant(Command.VenueExecReport as const), venueId: u32, execId: id, clOrdId: id, origClOrdId: optional,
+      execType: fc.constantFrom(ExecType.New, ExecType.Trade, ExecType.Canceled, ExecType.Replaced, ExecType.Rejected),
+      ordStatus: fc.constantFrom(OrdStatus.New, OrdStatus.PartiallyFilled, OrdStatus.Filled), lastQty: int64, lastPx: int64,
+      leavesQty: int64, ordRejReason: fc.constantFrom(RejectCode.None, RejectCode.UnknownSymbol), venueOrderId: optional, text: optional,
+    }),
+    fc.record({
+      type: fc.constant(Command.VenueCancelReject as const), venueId: u32, clOrdId: id, origClOrdId: id,
+      cxlRejResponseTo: fc.constantFrom(CxlRejResponseTo.Cancel, CxlRejResponseTo.Replace),
+      cxlRejReason: fc.constantFrom(CxlRejReason.TooLateToCancel, CxlRejReason.UnknownOrder, CxlRejReason.Other), text: optional,
+    }),
+  );
+
+  it('decode to exactly what was encoded, through the decoder of the core (property)', () => {
+    const decoder = new CommandDecoder();
+    const builder = new flatbuffers.Builder(64);
+    fc.assert(fc.property(command, fc.nat(), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), u32, u32, (body, requestId, timeUs, userId, sessionId) => {
+      const envelope = { requestId, timeUs, userId, sessionId, command: body };
+      const bytes = encodeCommandCopy(builder, envelope);
+      expect(encodeCommand(builder, envelope)).toEqual(bytes);
+      expect(decoder.decode(bytes)).toEqual(body);
+      expect(decoder.header).toMatchObject({ requestId, timeUs, userId, sessionId });
+    }), { numRuns: 500 });
   });
 });
 
