@@ -27,6 +27,8 @@ const setup = setupFrames(builder);
 core.out.beginBatch();
 for (const frame of setup) core.submit(frame);
 core.out.finishBatch();
+// The journal below stores the setup as seqs 1..n: the core must have taken exactly those.
+if (core.lastSeq() !== setup.length) throw new Error('setup frames were not all journaled');
 core.out.muted = values.muted === true;
 const journalDir = values.journal === true ? mkdtempSync(join(tmpdir(), 'oms-profile-')) : null;
 const journal = journalDir === null ? null : Journal.open({ path: journalDir });
@@ -40,7 +42,11 @@ const inFlight: Array<Promise<void>> = [];
 for (let i = 0; i < count; i += batchSize) {
   const entries: JournalEntry[] = [];
   core.out.beginBatch();
-  for (let j = i; j < Math.min(count, i + batchSize); j++) entries.push({ seq: core.submit(frames[j]), bytes: frames[j] });
+  for (let j = i; j < Math.min(count, i + batchSize); j++) {
+    const seq = core.submit(frames[j]);
+    if (seq === 0) throw new Error('bench frame undecodable');
+    entries.push({ seq, bytes: frames[j] });
+  }
   core.out.finishBatch();
   if (journal === null) continue;
   journal.append(entries);

@@ -9,7 +9,14 @@
 //
 // Iteration follows insertion order, like a Map's, so snapshots and state hashes do not depend on the
 // table's layout.
+//
+// The hash is seeded per process, like V8's own string hash: ClOrdIDs come from clients, and with a fixed
+// hash anyone who may place orders could precompute thousands of colliding ids (FNV-1a collisions chain
+// block by block) and make every insert walk one long probe run — a quadratic slowdown that replay would
+// repeat. The seed changes only where entries sit in the table, never an answer or the iteration order, so
+// the core stays deterministic.
 
+import { getRandomValues } from 'node:crypto';
 import { assert } from './assert.js';
 
 const EMPTY = 0;
@@ -19,14 +26,23 @@ const INITIAL_CAPACITY = 1 << 12;
 /** 2^30 slots is 8 GiB of table: far beyond any journal we can replay; reaching it is a bug. */
 const CAPACITY_MAX = 1 << 30;
 
-/** FNV-1a over UTF-16 code units: cheap, and ClOrdIDs that differ in one character land apart. */
-export function clOrdIdHash(key: string): number {
-  let hash = 0x811c9dc5 | 0;
+const PROCESS_SEED = getRandomValues(new Int32Array(1))[0];
+
+/**
+ * FNV-1a over UTF-16 code units from a seeded basis, then murmur3's finaliser: cheap, ClOrdIDs that differ
+ * in one character land apart, and colliding ids cannot be computed without the seed.
+ */
+export function clOrdIdHash(key: string, seed: number): number {
+  let hash = (0x811c9dc5 ^ seed) | 0;
   for (let i = 0; i < key.length; i++) {
     hash ^= key.charCodeAt(i);
     hash = Math.imul(hash, 0x01000193);
   }
-  return hash;
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b);
+  hash ^= hash >>> 13;
+  hash = Math.imul(hash, 0xc2b2ae35);
+  return hash ^ (hash >>> 16);
 }
 
 export class ClOrdIdIndex<V> {
@@ -37,7 +53,17 @@ export class ClOrdIdIndex<V> {
   private mask = INITIAL_CAPACITY - 1;
   // The core asks has(id) and then set(id) for the same new ClOrdID: hash it once.
   private lastKey = '';
-  private lastHash = clOrdIdHash('');
+  private lastHash: number;
+
+  /** `seed`: tests fix it to place keys in chosen slots; otherwise the process's random seed. */
+  constructor(private readonly seed: number = PROCESS_SEED) {
+    this.lastHash = clOrdIdHash('', seed);
+  }
+
+  /** Slots in the table now (a power of two); tests use it to aim keys at its edges. */
+  get capacity(): number {
+    return this.mask + 1;
+  }
 
   get size(): number {
     return this.keys.length;
@@ -96,7 +122,7 @@ export class ClOrdIdIndex<V> {
   private hash(key: string): number {
     if (key !== this.lastKey) {
       this.lastKey = key;
-      this.lastHash = clOrdIdHash(key);
+      this.lastHash = clOrdIdHash(key, this.seed);
     }
     return this.lastHash;
   }

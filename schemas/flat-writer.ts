@@ -187,15 +187,19 @@ export class FlatWriter {
     this.bytes.fill(0, this.table, this.table + layout.bodyBytes);
   }
 
+  // Unsigned fields refuse what they cannot hold instead of wrapping it (the stores would wrap silently).
   u8(layout: TableLayout, index: number, value: number): void {
+    if ((value & 0xFF) !== value) throw new Error(`invariant: ${layout.name} field ${index}: ${value} is not a uint8`);
     this.bytes[this.fieldAt(layout, index)] = value;
   }
 
   u16(layout: TableLayout, index: number, value: number): void {
+    if ((value & 0xFFFF) !== value) throw new Error(`invariant: ${layout.name} field ${index}: ${value} is not a uint16`);
     this.view.setUint16(this.fieldAt(layout, index), value, true);
   }
 
   u32(layout: TableLayout, index: number, value: number): void {
+    if ((value >>> 0) !== value) throw new Error(`invariant: ${layout.name} field ${index}: ${value} is not a uint32`);
     this.view.setUint32(this.fieldAt(layout, index), value, true);
   }
 

@@ -6,7 +6,7 @@ import * as flatbuffers from 'flatbuffers';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  Command, CommandResult, CxlRejReason, CxlRejResponseTo, Event, ExecType, ExecutionReport, OrdStatus, OrdType, RejectCode,
+  Command, CommandResult, CxlRejReason, CxlRejResponseTo, Event, ExecType, ExecutionReport, OrderCancelReject, OrdStatus, OrdType, RejectCode,
   ResultBatch, Side, TimeInForce, VenueRequest, VenueRequestKind, WorkflowState,
 } from '../schemas/generated/oms_generated.js';
 import { FlatWriter, TableLayout } from '../schemas/flat-writer.js';
@@ -59,7 +59,12 @@ function checkWithTableReader(bytes: Uint8Array): void {
       } else if (type === Event.VenueRequest) {
         const request = result.events(j, new VenueRequest()) as VenueRequest;
         reader.init(bb, request.bb_pos, 14);
+        expect((request.bb_pos + 4) % 8).toBe(0);
         expect(reader.i64(10)).toBe(Number(request.orderQty()));
+      } else if (type === Event.OrderCancelReject) {
+        const reject = result.events(j, new OrderCancelReject()) as OrderCancelReject;
+        reader.init(bb, reject.bb_pos, 9);
+        expect((reject.bb_pos + 4) % 8).toBe(0);
       }
     }
   }
@@ -271,10 +276,17 @@ describe('order-flow commands (gateway re-stamping, simulated venue reports)', (
   it('decode to exactly what was encoded, through the decoder of the core (property)', () => {
     const decoder = new CommandDecoder();
     const builder = new flatbuffers.Builder(64);
-    fc.assert(fc.property(command, fc.nat(), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), u32, u32, (body, requestId, timeUs, userId, sessionId) => {
+    const reader = new TableReader();
+    fc.assert(fc.property(command, fc.maxSafeNat(), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), u32, u32, (body, requestId, timeUs, userId, sessionId) => {
       const envelope = { requestId, timeUs, userId, sessionId, command: body };
       const bytes = encodeCommandCopy(builder, envelope);
       expect(encodeCommand(builder, envelope)).toEqual(bytes);
+      // Envelope and body tables: their 8-byte fields aligned from the buffer's start.
+      const bb = new flatbuffers.ByteBuffer(bytes);
+      const root = bb.readUint32(0);
+      expect((root + 4) % 8).toBe(0);
+      const bodyAt = reader.init(bb, root, 6).ref(5);
+      if (body.type !== Command.CancelOrder && body.type !== Command.VenueCancelReject) expect((bodyAt + 4) % 8).toBe(0);
       expect(decoder.decode(bytes)).toEqual(body);
       expect(decoder.header).toMatchObject({ requestId, timeUs, userId, sessionId });
     }), { numRuns: 500 });
@@ -295,6 +307,20 @@ describe('FlatWriter misuse', () => {
     w.beginTable(layout);
     expect(() => w.ref(layout, 2, w.offset() + 64)).toThrow(/point forward/);
     expect(table).toBeGreaterThan(0);
+  });
+
+  it('refuses an unsigned value it cannot hold rather than wrapping it', () => {
+    const narrow = new TableLayout('Narrow', 3, [{ index: 0, width: 4 }, { index: 1, width: 2 }, { index: 2, width: 1 }]);
+    const w = new FlatWriter(64);
+    w.beginTable(narrow);
+    expect(() => w.u32(narrow, 0, -1)).toThrow(/not a uint32/);
+    expect(() => w.u32(narrow, 0, 2 ** 32)).toThrow(/not a uint32/);
+    expect(() => w.u16(narrow, 1, 65_536)).toThrow(/not a uint16/);
+    expect(() => w.u8(narrow, 2, 1.5)).toThrow(/not a uint8/);
+    w.u32(narrow, 0, 2 ** 32 - 1);
+    w.u16(narrow, 1, 65_535);
+    w.u8(narrow, 2, 255);
+    expect(w.endTable(narrow, 0)).toBeGreaterThan(0);
   });
 
   it('refuses layouts that name a field twice or beyond the table', () => {

@@ -531,10 +531,13 @@ function reserveBeforeSending(config: IJsFixConfig, store: SeqStore): void {
   };
 }
 
-/** How long an ended attempt's connection may take to send its last bytes before it is destroyed. */
-const SOCKET_LINGER_MS = 1_000;
+/**
+ * How long an ended attempt's connection may take to send its last bytes before it is destroyed: the
+ * library's own linger (MsgTransport.lingerMs, 5 s), so that a Logout queued behind a backlog still goes out.
+ */
+const SOCKET_LINGER_MS = 5_000;
 
-/** One launcher per connection attempt's lifetime; `run()` may be called again to reconnect. */
+/** One launcher per connection attempt (FixVenue.runOnce makes a new one each time; finish() ends it). */
 export class VenueLauncher extends SessionLauncher {
   session: VenueFixSession | null = null;
 
