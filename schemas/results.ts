@@ -1,18 +1,19 @@
-// Reads the core's ResultBatch into plain objects, for clients, tests, the gateway and the CLI. The bytes
-// come from our own core (trusted), so this uses the generated accessors; it is not on the core's hot path.
+// Reads the core's ResultBatch into plain objects, for clients, tests, the gateway and the CLI, and writes
+// plain results back (the gateway's Reports to each client). The bytes come from our own core, but are still
+// read through the bounds-checked TableReader: a corrupt buffer fails loudly instead of misreading money.
 
 import * as flatbuffers from 'flatbuffers';
 import {
-  CommandAccepted, CommandReject, CommandResult, CxlRejReason, CxlRejResponseTo, Event, ExecType, ExecutionReport,
-  OrderCancelReject, OrdStatus, OrdType, RejectCode, ResultBatch, Side, TimeInForce, VenueRequest,
+  CommandResult, CxlRejReason, CxlRejResponseTo, Event, ExecType, OrdStatus, OrdType, RejectCode, Side, TimeInForce,
   VenueRequestKind, WorkflowState,
 } from './generated/oms_generated.js';
 import type { OrderTerms } from './commands.js';
 import type { FlatWriter } from './flat-writer.js';
 import {
   COMMAND_ACCEPTED, COMMAND_REJECT, COMMAND_RESULT, CR, ER, ER_ORIG, ER_TEXT, ER_VENUE_EXEC, EXECUTION_REPORT, OCR,
-  ORDER_CANCEL_REJECT,
+  ORDER_CANCEL_REJECT, RESULT_BATCH, VENUE_REQUEST, VR,
 } from './result-layouts.js';
+import { TableReader } from './wire.js';
 
 export interface ExecutionReportData {
   kind: 'execution_report';
@@ -91,68 +92,99 @@ export interface CommandResultData {
   events: EventData[];
 }
 
-const n = (value: bigint): number => Number(value);
+// Read through TableReader rather than the generated accessors: those return every int64 as a bigint (one
+// allocation each, eleven per execution report) on a path the gateway and every client run per result.
+// Absent fields read as the schema's defaults, exactly as the generated accessors would.
 
-function readExecutionReport(e: ExecutionReport): ExecutionReportData {
+/** Our own strings are short; a bound still keeps a corrupt length from allocating gigabytes. */
+const RESULT_STRING_BYTES_MAX = 1 << 20;
+const resultReader = new TableReader();
+const eventReader = new TableReader();
+
+function str(t: TableReader, index: number): string {
+  return t.str(index, RESULT_STRING_BYTES_MAX) ?? '';
+}
+
+function readExecutionReport(t: TableReader): ExecutionReportData {
   return {
-    kind: 'execution_report', orderId: n(e.orderId()), clOrdId: e.clOrdId() ?? '', origClOrdId: e.origClOrdId() ?? '',
-    execId: e.execId() ?? '', execType: e.execType(), ordStatus: e.ordStatus(), accountId: e.accountId(),
-    instrumentId: e.instrumentId(), side: e.side(), ordType: e.ordType(), timeInForce: e.timeInForce(),
-    orderQty: n(e.orderQty()), price: n(e.price()), stopPx: n(e.stopPx()), lastQty: n(e.lastQty()),
-    lastPx: n(e.lastPx()), cumQty: n(e.cumQty()), leavesQty: n(e.leavesQty()), avgPx: n(e.avgPx()),
-    ordRejReason: e.ordRejReason(), text: e.text() ?? '', parentOrderId: n(e.parentOrderId()), venueId: e.venueId(),
-    workflowState: e.workflowState(), transactTimeUs: n(e.transactTimeUs()), venueExecId: e.venueExecId() ?? '',
+    kind: 'execution_report', orderId: t.i64(ER.orderId), clOrdId: str(t, ER.clOrdId), origClOrdId: str(t, ER.origClOrdId),
+    execId: str(t, ER.execId), execType: t.u8(ER.execType), ordStatus: t.u8(ER.ordStatus), accountId: t.u32(ER.accountId),
+    instrumentId: t.u32(ER.instrumentId), side: t.u8(ER.side), ordType: t.u8(ER.ordType),
+    timeInForce: t.u8(ER.timeInForce, TimeInForce.Day), orderQty: t.i64(ER.orderQty), price: t.i64(ER.price),
+    stopPx: t.i64(ER.stopPx), lastQty: t.i64(ER.lastQty), lastPx: t.i64(ER.lastPx), cumQty: t.i64(ER.cumQty),
+    leavesQty: t.i64(ER.leavesQty), avgPx: t.i64(ER.avgPx), ordRejReason: t.u16(ER.ordRejReason, RejectCode.None),
+    text: str(t, ER.text), parentOrderId: t.i64(ER.parentOrderId), venueId: t.u32(ER.venueId),
+    workflowState: t.u8(ER.workflowState), transactTimeUs: t.i64(ER.transactTimeUs), venueExecId: str(t, ER.venueExecId),
   };
 }
 
-function readCancelReject(e: OrderCancelReject): OrderCancelRejectData {
+function readCancelReject(t: TableReader): OrderCancelRejectData {
   return {
-    kind: 'cancel_reject', orderId: n(e.orderId()), clOrdId: e.clOrdId() ?? '', origClOrdId: e.origClOrdId() ?? '',
-    ordStatus: e.ordStatus(), cxlRejResponseTo: e.cxlRejResponseTo(), cxlRejReason: e.cxlRejReason(),
-    rejectCode: e.rejectCode(), text: e.text() ?? '', transactTimeUs: n(e.transactTimeUs()),
+    kind: 'cancel_reject', orderId: t.i64(OCR.orderId), clOrdId: str(t, OCR.clOrdId), origClOrdId: str(t, OCR.origClOrdId),
+    ordStatus: t.u8(OCR.ordStatus), cxlRejResponseTo: t.u8(OCR.responseTo), cxlRejReason: t.u8(OCR.reason, CxlRejReason.Other),
+    rejectCode: t.u16(OCR.rejectCode, RejectCode.None), text: str(t, OCR.text), transactTimeUs: t.i64(OCR.transactTimeUs),
   };
 }
 
-function readVenueRequest(e: VenueRequest): VenueRequestData {
+function readVenueRequest(t: TableReader): VenueRequestData {
   return {
-    kind: 'venue_request', requestKind: e.kind(), venueId: e.venueId(), orderId: n(e.orderId()),
-    clOrdId: e.clOrdId() ?? '', origClOrdId: e.origClOrdId() ?? '', accountId: e.accountId(),
-    instrumentId: e.instrumentId(), side: e.side(), ordType: e.ordType(), timeInForce: e.timeInForce(),
-    orderQty: n(e.orderQty()), price: n(e.price()), stopPx: n(e.stopPx()), expireTimeUs: n(e.expireTimeUs()),
+    kind: 'venue_request', requestKind: t.u8(VR.kind), venueId: t.u32(VR.venueId), orderId: t.i64(VR.orderId),
+    clOrdId: str(t, VR.clOrdId), origClOrdId: str(t, VR.origClOrdId), accountId: t.u32(VR.accountId),
+    instrumentId: t.u32(VR.instrumentId), side: t.u8(VR.side), ordType: t.u8(VR.ordType),
+    timeInForce: t.u8(VR.timeInForce, TimeInForce.Day), orderQty: t.i64(VR.orderQty), price: t.i64(VR.price),
+    stopPx: t.i64(VR.stopPx), expireTimeUs: t.i64(VR.expireTimeUs),
   };
 }
 
-type EventTable = ExecutionReport | OrderCancelReject | CommandReject | CommandAccepted | VenueRequest;
-
-function readEvent(type: Event, read: <T extends EventTable>(obj: T) => T | null): EventData {
+function readEvent(bb: flatbuffers.ByteBuffer, type: Event, at: number): EventData {
+  const t = eventReader;
   switch (type) {
-    case Event.ExecutionReport: return readExecutionReport(read(new ExecutionReport())!);
-    case Event.OrderCancelReject: return readCancelReject(read(new OrderCancelReject())!);
-    case Event.CommandReject: {
-      const e = read(new CommandReject())!;
-      return { kind: 'command_reject', rejectCode: e.rejectCode(), text: e.text() ?? '' };
-    }
-    case Event.CommandAccepted: return { kind: 'accepted', commandType: read(new CommandAccepted())!.commandType() };
-    case Event.VenueRequest: return readVenueRequest(read(new VenueRequest())!);
+    case Event.ExecutionReport: return readExecutionReport(t.init(bb, at, EXECUTION_REPORT.fieldCount));
+    case Event.OrderCancelReject: return readCancelReject(t.init(bb, at, ORDER_CANCEL_REJECT.fieldCount));
+    case Event.CommandReject:
+      t.init(bb, at, COMMAND_REJECT.fieldCount);
+      return { kind: 'command_reject', rejectCode: t.u16(0, RejectCode.BrokerOption), text: str(t, 1) };
+    case Event.CommandAccepted: return { kind: 'accepted', commandType: t.init(bb, at, COMMAND_ACCEPTED.fieldCount).u8(0) };
+    case Event.VenueRequest: return readVenueRequest(t.init(bb, at, VENUE_REQUEST.fieldCount));
     default: throw new Error(`unknown event type ${type}`);
   }
 }
 
+/** Position of element `i` of the offset vector at `vector` (the table it points at). */
+function vectorTable(bb: flatbuffers.ByteBuffer, vector: number, i: number): number {
+  const element = vector + 4 + 4 * i;
+  return element + bb.readUint32(element);
+}
+
+/** The CommandResult table at `at`, as plain data. */
+function readResultAt(bb: flatbuffers.ByteBuffer, at: number): CommandResultData {
+  const r = resultReader.init(bb, at, COMMAND_RESULT.fieldCount);
+  const seq = r.u64(CR.seq);
+  const requestId = r.u64(CR.requestId);
+  const userId = r.u32(CR.userId);
+  const sessionId = r.u32(CR.sessionId);
+  const types = r.ref(CR.eventsType);
+  const tables = r.ref(CR.events);
+  const count = types === 0 ? 0 : bb.readUint32(types);
+  if (count > 0 && (tables === 0 || bb.readUint32(tables) !== count)) throw new Error('invariant: union vector halves differ in length');
+  const events: EventData[] = [];
+  for (let j = 0; j < count; j++) events.push(readEvent(bb, bb.readUint8(types + 4 + j), vectorTable(bb, tables, j)));
+  return { seq, requestId, userId, sessionId, events };
+}
+
 export function decodeResultBatch(bytes: Uint8Array): CommandResultData[] {
-  const batch = ResultBatch.getRootAsResultBatch(new flatbuffers.ByteBuffer(bytes));
+  const bb = new flatbuffers.ByteBuffer(bytes);
+  const batch = resultReader.init(bb, bb.readUint32(0), RESULT_BATCH.fieldCount);
+  const vector = batch.ref(0);
+  const count = vector === 0 ? 0 : bb.readUint32(vector);
   const results: CommandResultData[] = [];
-  for (let i = 0; i < batch.resultsLength(); i++) results.push(readCommandResult(batch.results(i)!));
+  for (let i = 0; i < count; i++) results.push(readResultAt(bb, vectorTable(bb, vector, i)));
   return results;
 }
 
 /** One CommandResult table as plain data (used for Reports inside session messages). */
 export function readCommandResult(r: CommandResult): CommandResultData {
-  const events: EventData[] = [];
-  for (let j = 0; j < r.eventsLength(); j++) {
-    const type = r.eventsType(j) ?? Event.NONE;
-    events.push(readEvent(type, <T extends EventTable>(obj: T) => r.events(j, obj) as T | null));
-  }
-  return { seq: n(r.seq()), requestId: n(r.requestId()), userId: r.userId(), sessionId: r.sessionId(), events };
+  return readResultAt(r.bb as flatbuffers.ByteBuffer, r.bb_pos);
 }
 
 // ---- encoding plain results (the gateway re-encodes each client's share of a batch) -----------------------

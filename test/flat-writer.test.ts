@@ -132,6 +132,31 @@ describe('ResultWriter output', () => {
     expect(empty).toEqual({ seq: 43, requestId: 4, userId: 1, sessionId: 1, events: [] });
   });
 
+  it('reads fields absent from a table (bytes of another writer) as the schema defaults', () => {
+    // Built with the generated Builder API, which omits fields: the plain-data reader must default them as
+    // the generated accessors do (TimeInForce Day, RejectCode None, CxlRejReason Other).
+    const b = new flatbuffers.Builder(256);
+    const report = ExecutionReport.createExecutionReport(b, 5n, b.createString('C'), 0, b.createString('1.1'), ExecType.New, OrdStatus.New,
+      3, 11, Side.Buy, OrdType.Limit, TimeInForce.Day, 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n, RejectCode.None, 0, 0n, 0, WorkflowState.None, 0n, 0);
+    const minimal = (() => { ExecutionReport.startExecutionReport(b); return ExecutionReport.endExecutionReport(b); })();
+    OrderCancelReject.startOrderCancelReject(b);
+    const reject = OrderCancelReject.endOrderCancelReject(b);
+    const types = CommandResult.createEventsTypeVector(b, [Event.ExecutionReport, Event.ExecutionReport, Event.OrderCancelReject]);
+    const events = CommandResult.createEventsVector(b, [report, minimal, reject]);
+    CommandResult.startCommandResult(b);
+    CommandResult.addEventsType(b, types);
+    CommandResult.addEvents(b, events);
+    const result = CommandResult.endCommandResult(b);
+    b.finish(ResultBatch.createResultBatch(b, ResultBatch.createResultsVector(b, [result])));
+    const [decoded] = decodeResultBatch(b.asUint8Array());
+    expect(decoded).toMatchObject({ seq: 0, requestId: 0, userId: 0, sessionId: 0 });
+    expect(decoded.events[0]).toMatchObject({ orderId: 5, clOrdId: 'C', execId: '1.1', accountId: 3, timeInForce: TimeInForce.Day });
+    expect(decoded.events[1]).toMatchObject({
+      orderId: 0, clOrdId: '', timeInForce: TimeInForce.Day, ordRejReason: RejectCode.None, workflowState: WorkflowState.None, text: '',
+    });
+    expect(decoded.events[2]).toMatchObject({ cxlRejReason: CxlRejReason.Other, rejectCode: RejectCode.None, text: '' });
+  });
+
   it('reads an absent optional string as absent, not empty', () => {
     const w = new ResultWriter();
     w.beginBatch();
