@@ -184,7 +184,8 @@ export function decodeResultBatch(bytes: Uint8Array): CommandResultData[] {
 
 /** One CommandResult table as plain data (used for Reports inside session messages). */
 export function readCommandResult(r: CommandResult): CommandResultData {
-  return readResultAt(r.bb as flatbuffers.ByteBuffer, r.bb_pos);
+  if (r.bb === null) throw new Error('invariant: a CommandResult read from a buffer has one');
+  return readResultAt(r.bb, r.bb_pos);
 }
 
 // ---- encoding plain results (the gateway re-encodes each client's share of a batch) -----------------------
