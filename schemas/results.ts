@@ -11,9 +11,9 @@ import type { OrderTerms } from './commands.js';
 import type { FlatWriter } from './flat-writer.js';
 import {
   COMMAND_ACCEPTED, COMMAND_REJECT, COMMAND_RESULT, CR, ER, ER_ORIG, ER_TEXT, ER_VENUE_EXEC, EXECUTION_REPORT, OCR,
-  ORDER_CANCEL_REJECT, RESULT_BATCH, VENUE_REQUEST, VR,
+  ORDER_CANCEL_REJECT, VR,
 } from './result-layouts.js';
-import { TableReader } from './wire.js';
+import { TableReader, WireError } from './wire.js';
 
 export interface ExecutionReportData {
   kind: 'execution_report';
@@ -96,6 +96,11 @@ export interface CommandResultData {
 // allocation each, eleven per execution report) on a path the gateway and every client run per result.
 // Absent fields read as the schema's defaults, exactly as the generated accessors would.
 
+/**
+ * Results may come from a newer gateway whose schema appended fields (FlatBuffers evolution): a client
+ * ignores them, as the generated accessors did. (The core, reading commands from clients, refuses them.)
+ */
+const NEWER_FIELDS_IGNORED = 0x7FFF;
 /** Our own strings are short; a bound still keeps a corrupt length from allocating gigabytes. */
 const RESULT_STRING_BYTES_MAX = 1 << 20;
 const resultReader = new TableReader();
@@ -107,20 +112,20 @@ function str(t: TableReader, index: number): string {
 
 function readExecutionReport(t: TableReader): ExecutionReportData {
   return {
-    kind: 'execution_report', orderId: t.i64(ER.orderId), clOrdId: str(t, ER.clOrdId), origClOrdId: str(t, ER.origClOrdId),
+    kind: 'execution_report', orderId: t.u64(ER.orderId), clOrdId: str(t, ER.clOrdId), origClOrdId: str(t, ER.origClOrdId),
     execId: str(t, ER.execId), execType: t.u8(ER.execType), ordStatus: t.u8(ER.ordStatus), accountId: t.u32(ER.accountId),
     instrumentId: t.u32(ER.instrumentId), side: t.u8(ER.side), ordType: t.u8(ER.ordType),
     timeInForce: t.u8(ER.timeInForce, TimeInForce.Day), orderQty: t.i64(ER.orderQty), price: t.i64(ER.price),
     stopPx: t.i64(ER.stopPx), lastQty: t.i64(ER.lastQty), lastPx: t.i64(ER.lastPx), cumQty: t.i64(ER.cumQty),
     leavesQty: t.i64(ER.leavesQty), avgPx: t.i64(ER.avgPx), ordRejReason: t.u16(ER.ordRejReason, RejectCode.None),
-    text: str(t, ER.text), parentOrderId: t.i64(ER.parentOrderId), venueId: t.u32(ER.venueId),
+    text: str(t, ER.text), parentOrderId: t.u64(ER.parentOrderId), venueId: t.u32(ER.venueId),
     workflowState: t.u8(ER.workflowState), transactTimeUs: t.i64(ER.transactTimeUs), venueExecId: str(t, ER.venueExecId),
   };
 }
 
 function readCancelReject(t: TableReader): OrderCancelRejectData {
   return {
-    kind: 'cancel_reject', orderId: t.i64(OCR.orderId), clOrdId: str(t, OCR.clOrdId), origClOrdId: str(t, OCR.origClOrdId),
+    kind: 'cancel_reject', orderId: t.u64(OCR.orderId), clOrdId: str(t, OCR.clOrdId), origClOrdId: str(t, OCR.origClOrdId),
     ordStatus: t.u8(OCR.ordStatus), cxlRejResponseTo: t.u8(OCR.responseTo), cxlRejReason: t.u8(OCR.reason, CxlRejReason.Other),
     rejectCode: t.u16(OCR.rejectCode, RejectCode.None), text: str(t, OCR.text), transactTimeUs: t.i64(OCR.transactTimeUs),
   };
@@ -128,7 +133,7 @@ function readCancelReject(t: TableReader): OrderCancelRejectData {
 
 function readVenueRequest(t: TableReader): VenueRequestData {
   return {
-    kind: 'venue_request', requestKind: t.u8(VR.kind), venueId: t.u32(VR.venueId), orderId: t.i64(VR.orderId),
+    kind: 'venue_request', requestKind: t.u8(VR.kind), venueId: t.u32(VR.venueId), orderId: t.u64(VR.orderId),
     clOrdId: str(t, VR.clOrdId), origClOrdId: str(t, VR.origClOrdId), accountId: t.u32(VR.accountId),
     instrumentId: t.u32(VR.instrumentId), side: t.u8(VR.side), ordType: t.u8(VR.ordType),
     timeInForce: t.u8(VR.timeInForce, TimeInForce.Day), orderQty: t.i64(VR.orderQty), price: t.i64(VR.price),
@@ -139,15 +144,23 @@ function readVenueRequest(t: TableReader): VenueRequestData {
 function readEvent(bb: flatbuffers.ByteBuffer, type: Event, at: number): EventData {
   const t = eventReader;
   switch (type) {
-    case Event.ExecutionReport: return readExecutionReport(t.init(bb, at, EXECUTION_REPORT.fieldCount));
-    case Event.OrderCancelReject: return readCancelReject(t.init(bb, at, ORDER_CANCEL_REJECT.fieldCount));
+    case Event.ExecutionReport: return readExecutionReport(t.init(bb, at, NEWER_FIELDS_IGNORED));
+    case Event.OrderCancelReject: return readCancelReject(t.init(bb, at, NEWER_FIELDS_IGNORED));
     case Event.CommandReject:
-      t.init(bb, at, COMMAND_REJECT.fieldCount);
+      t.init(bb, at, NEWER_FIELDS_IGNORED);
       return { kind: 'command_reject', rejectCode: t.u16(0, RejectCode.BrokerOption), text: str(t, 1) };
-    case Event.CommandAccepted: return { kind: 'accepted', commandType: t.init(bb, at, COMMAND_ACCEPTED.fieldCount).u8(0) };
-    case Event.VenueRequest: return readVenueRequest(t.init(bb, at, VENUE_REQUEST.fieldCount));
-    default: throw new Error(`unknown event type ${type}`);
+    case Event.CommandAccepted: return { kind: 'accepted', commandType: t.init(bb, at, NEWER_FIELDS_IGNORED).u8(0) };
+    case Event.VenueRequest: return readVenueRequest(t.init(bb, at, NEWER_FIELDS_IGNORED));
+    default: throw new WireError('malformed', `unknown event type ${type}`);
   }
+}
+
+/** Length of the vector at `vector` (0 when absent), checked to lie inside the buffer. */
+function vectorLength(bb: flatbuffers.ByteBuffer, vector: number, elementBytes: number): number {
+  if (vector === 0) return 0;
+  const length = bb.readUint32(vector);
+  if (vector + 4 + length * elementBytes > bb.capacity()) throw new WireError('malformed', 'vector out of bounds');
+  return length;
 }
 
 /** Position of element `i` of the offset vector at `vector` (the table it points at). */
@@ -158,15 +171,15 @@ function vectorTable(bb: flatbuffers.ByteBuffer, vector: number, i: number): num
 
 /** The CommandResult table at `at`, as plain data. */
 function readResultAt(bb: flatbuffers.ByteBuffer, at: number): CommandResultData {
-  const r = resultReader.init(bb, at, COMMAND_RESULT.fieldCount);
+  const r = resultReader.init(bb, at, NEWER_FIELDS_IGNORED);
   const seq = r.u64(CR.seq);
   const requestId = r.u64(CR.requestId);
   const userId = r.u32(CR.userId);
   const sessionId = r.u32(CR.sessionId);
   const types = r.ref(CR.eventsType);
   const tables = r.ref(CR.events);
-  const count = types === 0 ? 0 : bb.readUint32(types);
-  if (count > 0 && (tables === 0 || bb.readUint32(tables) !== count)) throw new Error('invariant: union vector halves differ in length');
+  const count = vectorLength(bb, types, 1);
+  if (vectorLength(bb, tables, 4) !== count) throw new WireError('malformed', 'union vector halves differ in length');
   const events: EventData[] = [];
   for (let j = 0; j < count; j++) events.push(readEvent(bb, bb.readUint8(types + 4 + j), vectorTable(bb, tables, j)));
   return { seq, requestId, userId, sessionId, events };
@@ -174,9 +187,9 @@ function readResultAt(bb: flatbuffers.ByteBuffer, at: number): CommandResultData
 
 export function decodeResultBatch(bytes: Uint8Array): CommandResultData[] {
   const bb = new flatbuffers.ByteBuffer(bytes);
-  const batch = resultReader.init(bb, bb.readUint32(0), RESULT_BATCH.fieldCount);
+  const batch = resultReader.init(bb, bb.readUint32(0), NEWER_FIELDS_IGNORED);
   const vector = batch.ref(0);
-  const count = vector === 0 ? 0 : bb.readUint32(vector);
+  const count = vectorLength(bb, vector, 4);
   const results: CommandResultData[] = [];
   for (let i = 0; i < count; i++) results.push(readResultAt(bb, vectorTable(bb, vector, i)));
   return results;

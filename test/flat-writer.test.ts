@@ -6,7 +6,7 @@ import * as flatbuffers from 'flatbuffers';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  Command, CommandResult, CxlRejReason, CxlRejResponseTo, Event, ExecType, ExecutionReport, OrderCancelReject, OrdStatus, OrdType, RejectCode,
+  Command, CommandAccepted, CommandResult, CxlRejReason, CxlRejResponseTo, Event, ExecType, ExecutionReport, OrderCancelReject, OrdStatus, OrdType, RejectCode,
   ResultBatch, Side, TimeInForce, VenueRequest, VenueRequestKind, WorkflowState,
 } from '../schemas/generated/oms_generated.js';
 import { FlatWriter, TableLayout } from '../schemas/flat-writer.js';
@@ -155,6 +155,55 @@ describe('ResultWriter output', () => {
       orderId: 0, clOrdId: '', timeInForce: TimeInForce.Day, ordRejReason: RejectCode.None, workflowState: WorkflowState.None, text: '',
     });
     expect(decoded.events[2]).toMatchObject({ cxlRejReason: CxlRejReason.Other, rejectCode: RejectCode.None, text: '' });
+  });
+
+  /** A ResultBatch of one CommandResult whose events are `tables` (built by `build`), by the generated Builder. */
+  function batchOf(build: (b: flatbuffers.Builder) => { types: number[] | null; tables: number[] | null }): Uint8Array {
+    const b = new flatbuffers.Builder(256);
+    const { types, tables } = build(b);
+    const typesVector = types === null ? 0 : CommandResult.createEventsTypeVector(b, types);
+    const tablesVector = tables === null ? 0 : CommandResult.createEventsVector(b, tables);
+    CommandResult.startCommandResult(b);
+    if (typesVector !== 0) CommandResult.addEventsType(b, typesVector);
+    if (tablesVector !== 0) CommandResult.addEvents(b, tablesVector);
+    const result = CommandResult.endCommandResult(b);
+    b.finish(ResultBatch.createResultBatch(b, ResultBatch.createResultsVector(b, [result])));
+    return b.asUint8Array().slice();
+  }
+
+  it('ignores a field appended by a newer schema (a client of a newer gateway), as generated accessors do', () => {
+    const bytes = batchOf((b) => {
+      const cl = b.createString('NEWER');
+      b.startObject(27);
+      b.addFieldOffset(1, cl, 0);
+      b.addFieldInt32(26, 7, 0);
+      return { types: [Event.ExecutionReport], tables: [b.endObject()] };
+    });
+    expect(decodeResultBatch(bytes)[0].events[0]).toMatchObject({ kind: 'execution_report', clOrdId: 'NEWER' });
+  });
+
+  it('refuses rather than misreads: an order id beyond 2^53, union halves of different lengths, a vector past the end', () => {
+    const huge = batchOf((b) => {
+      ExecutionReport.startExecutionReport(b);
+      ExecutionReport.addOrderId(b, 2n ** 64n - 1n);
+      return { types: [Event.ExecutionReport], tables: [ExecutionReport.endExecutionReport(b)] };
+    });
+    expect(() => decodeResultBatch(huge)).toThrow(/safe integer/);
+    const noTypes = batchOf((b) => {
+      CommandAccepted.startCommandAccepted(b);
+      return { types: null, tables: [CommandAccepted.endCommandAccepted(b)] };
+    });
+    expect(() => decodeResultBatch(noTypes)).toThrow(/halves differ/);
+    const w = new ResultWriter();
+    w.beginBatch();
+    w.beginCommand(1, 1, 1, 1, 1);
+    w.accepted(3);
+    w.endCommand();
+    const bytes = w.finishBatch();
+    const bb = new flatbuffers.ByteBuffer(bytes);
+    const resultsVector = new TableReader().init(bb, bb.readUint32(0), 1).ref(0);
+    new DataView(bytes.buffer, bytes.byteOffset).setUint32(resultsVector, 1_000_000, true);
+    expect(() => decodeResultBatch(bytes)).toThrow(/out of bounds/);
   });
 
   it('reads an absent optional string as absent, not empty', () => {
