@@ -1,6 +1,6 @@
 // The single writer. Takes command frames one at a time, in journal order, and turns each into state
 // changes plus events. Deterministic: it reads no clock, randomness or environment (the ClOrdID index's
-// per-process hash seed moves entries in its table only, see core/clordid-index.ts); time, ids and prices
+// per-process hash seed moves entries in its table only, see core/string-index.ts); time, ids and prices
 // arrive inside commands, so replaying the journal reproduces the state byte for byte (stateHash).
 //
 // Pipeline per frame: decode -> authorise -> validate -> apply -> emit. A frame that does not decode never

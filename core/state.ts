@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type {
   Account, AccountRisk, Instrument, LimitSet, Order, Position, User, Venue,
 } from './model.js';
-import { ClOrdIdIndex } from './clordid-index.js';
+import { StringIndex } from './string-index.js';
 import { emptyLimitSet, positionKey } from './model.js';
 import { OpenOrderSet, OrderTable } from './order-tables.js';
 
@@ -28,7 +28,7 @@ export interface CoreState {
   killUsers: Set<number>;
   orders: OrderTable;
   /** Every ClOrdID ever accepted (including those of pending and rejected cancel/replace requests). */
-  ordersByClOrdId: ClOrdIdIndex<Order>;
+  ordersByClOrdId: StringIndex<Order>;
   /** Working (not done) orders, for expiry and open-order counts. */
   openOrders: OpenOrderSet;
   positions: Map<number, Position>;
@@ -36,16 +36,16 @@ export interface CoreState {
   positionsByInstrument: Map<number, number[]>;
   accountRisk: Map<number, AccountRisk>;
   /** "venueId:execId" of every venue execution applied: a resent fill is recognised and ignored. */
-  venueExecIds: Set<string>;
+  venueExecIds: StringIndex<true>;
 }
 
 export function emptyState(): CoreState {
   return {
     lastSeq: 0, nextOrderId: 1, instruments: new Map(), accounts: new Map(), users: new Map(), venues: new Map(),
     globalLimits: emptyLimitSet(), accountLimits: new Map(), instrumentLimits: new Map(), killGlobal: false,
-    killAccounts: new Set(), killUsers: new Set(), orders: new OrderTable(), ordersByClOrdId: new ClOrdIdIndex(),
+    killAccounts: new Set(), killUsers: new Set(), orders: new OrderTable(), ordersByClOrdId: new StringIndex(),
     openOrders: new OpenOrderSet(), positions: new Map(), positionsByInstrument: new Map(), accountRisk: new Map(),
-    venueExecIds: new Set(),
+    venueExecIds: new StringIndex(),
   };
 }
 
@@ -210,7 +210,7 @@ function writeState(state: CoreState): LineWriter {
   for (const position of state.positions.values()) out.line(encodeRecord(position, POSITION_FIELDS, POSITION_BIGINTS));
   writeChunked(out, 'clOrdIds', state.ordersByClOrdId, state.ordersByClOrdId.size, ([id, order]) => [id, order.orderId]);
   writeChunked(out, 'openOrders', state.openOrders, state.openOrders.size, (order) => [order.orderId]);
-  writeChunked(out, 'venueExecIds', state.venueExecIds, state.venueExecIds.size, (id) => [id]);
+  writeChunked(out, 'venueExecIds', state.venueExecIds, state.venueExecIds.size, ([id]) => [id]);
   out.flush();
   return out;
 }
@@ -261,7 +261,7 @@ export function deserializeState(bytes: Uint8Array): CoreState {
     for (let i = 0; i < line.length; i += 2) state.ordersByClOrdId.set(line[i] as string, byId(line[i + 1]));
   }
   for (const line of readChunked(input, 'openOrders')) for (const id of line) state.openOrders.add(byId(id));
-  for (const line of readChunked(input, 'venueExecIds')) for (const id of line) state.venueExecIds.add(id as string);
+  for (const line of readChunked(input, 'venueExecIds')) for (const id of line) state.venueExecIds.set(id as string, true);
   if (!input.done()) throw new Error('snapshot has trailing data');
   return state;
 }

@@ -44,7 +44,7 @@ export function venueExecReport(ctx: VenueContext, c: VenueExecReportCmd): void 
     out.commandReject(outcome.code, outcome.text);
     return;
   }
-  state.venueExecIds.add(`${c.venueId}:${c.execId}`);
+  state.venueExecIds.set(`${c.venueId}:${c.execId}`, true);
 }
 
 function precheck(state: CoreState, c: VenueExecReportCmd): Reject | null {

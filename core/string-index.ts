@@ -1,19 +1,21 @@
-// Orders by ClOrdID: every ClOrdID ever accepted (originals and replacements), for duplicate detection and
-// for cancels, replaces and venue reports that name an order by it. Entries are never removed: FIX forbids
-// reusing a ClOrdID, and a late venue report must still find its order.
+// The core's large string-keyed tables: orders by ClOrdID (every ClOrdID ever accepted, originals and
+// replacements, for duplicate detection and for the cancels, replaces and venue reports that name an order)
+// and the venue executions already applied ("venueId:execId", so that a resent fill is ignored). Entries are
+// never removed: FIX forbids reusing a ClOrdID, and a late or resent venue report must still be recognised.
 //
-// Why not a Map: with a million orders, Map.has of a new ClOrdID walked a bucket chain in V8's ordered
-// hash table, touching each entry and its key string, and was the single largest cost of a new order in the
-// core profile (about 0.5 us). Here one probe sequence in an Int32Array of (hash, entry) pairs answers a
-// miss with one cache line; a hit compares one string.
+// Why not a Map or Set: with a million entries, Map.has of a new key walked a bucket chain in V8's ordered
+// hash table, touching each entry and its key string: it was the single largest cost of a new order in the
+// core profile (about 0.5 us), and the Set of exec ids the largest of a replayed fill. Here one probe
+// sequence in an Int32Array of (hash, entry) pairs answers a miss with one cache line; a hit compares one
+// string.
 //
 // Iteration follows insertion order, like a Map's, so snapshots and state hashes do not depend on the
 // table's layout.
 //
-// The hash is seeded per process, like V8's own string hash: ClOrdIDs come from clients, and with a fixed
-// hash anyone who may place orders could precompute thousands of colliding ids (FNV-1a collisions chain
-// block by block) and make every insert walk one long probe run — a quadratic slowdown that replay would
-// repeat. The seed changes only where entries sit in the table, never an answer or the iteration order, so
+// The hash is seeded per process, like V8's own string hash: ClOrdIDs come from clients (exec ids from
+// venues), and with a fixed hash anyone who may place orders could precompute thousands of colliding ids
+// (FNV-1a collisions chain block by block) and make every insert walk one long probe run — a quadratic
+// slowdown that replay would repeat. The seed changes only where entries sit in the table, never an answer or the iteration order, so
 // the core stays deterministic.
 
 import { getRandomValues } from 'node:crypto';
@@ -29,10 +31,10 @@ const CAPACITY_MAX = 1 << 30;
 const PROCESS_SEED = getRandomValues(new Int32Array(1))[0];
 
 /**
- * FNV-1a over UTF-16 code units from a seeded basis, then murmur3's finaliser: cheap, ClOrdIDs that differ
- * in one character land apart, and colliding ids cannot be computed without the seed.
+ * FNV-1a over UTF-16 code units from a seeded basis, then murmur3's finaliser: cheap, keys that differ in
+ * one character land apart, and colliding keys cannot be computed without the seed.
  */
-export function clOrdIdHash(key: string, seed: number): number {
+export function stringHash(key: string, seed: number): number {
   let hash = (0x811c9dc5 ^ seed) | 0;
   for (let i = 0; i < key.length; i++) {
     hash ^= key.charCodeAt(i);
@@ -45,19 +47,19 @@ export function clOrdIdHash(key: string, seed: number): number {
   return hash ^ (hash >>> 16);
 }
 
-export class ClOrdIdIndex<V> {
+export class StringIndex<V> {
   private readonly keys: string[] = [];
   private readonly values: V[] = [];
   /** Pairs (hash, entry index + 1); entry 0 marks an empty slot. */
   private table = new Int32Array(2 * INITIAL_CAPACITY);
   private mask = INITIAL_CAPACITY - 1;
-  // The core asks has(id) and then set(id) for the same new ClOrdID: hash it once.
+  // The core asks has(key) and then set(key) for the same new key: hash it once.
   private lastKey = '';
   private lastHash: number;
 
   /** `seed`: tests fix it to place keys in chosen slots; otherwise the process's random seed. */
   constructor(private readonly seed: number = PROCESS_SEED) {
-    this.lastHash = clOrdIdHash('', seed);
+    this.lastHash = stringHash('', seed);
   }
 
   /** Slots in the table now (a power of two); tests use it to aim keys at its edges. */
@@ -94,7 +96,7 @@ export class ClOrdIdIndex<V> {
       }
       slot = (slot + 1) & this.mask;
     }
-    throw new Error('invariant: ClOrdID index full');
+    throw new Error('invariant: string index full');
   }
 
   *[Symbol.iterator](): IterableIterator<[string, V]> {
@@ -122,7 +124,7 @@ export class ClOrdIdIndex<V> {
   private hash(key: string): number {
     if (key !== this.lastKey) {
       this.lastKey = key;
-      this.lastHash = clOrdIdHash(key, this.seed);
+      this.lastHash = stringHash(key, this.seed);
     }
     return this.lastHash;
   }
@@ -137,7 +139,7 @@ export class ClOrdIdIndex<V> {
 
   private grow(): void {
     const capacity = 2 * (this.mask + 1);
-    assert(capacity <= CAPACITY_MAX, 'ClOrdID index beyond its maximum capacity');
+    assert(capacity <= CAPACITY_MAX, 'string index beyond its maximum capacity');
     const old = this.table;
     const table = new Int32Array(2 * capacity);
     const mask = capacity - 1;
@@ -147,7 +149,7 @@ export class ClOrdIdIndex<V> {
       // The new table is at most a quarter full: an empty slot is always near.
       let slot = old[i] & mask;
       for (let probes = 0; table[2 * slot + 1] !== EMPTY; probes++) {
-        assert(probes <= mask, 'ClOrdID index rehash found no empty slot');
+        assert(probes <= mask, 'string index rehash found no empty slot');
         slot = (slot + 1) & mask;
       }
       table[2 * slot] = old[i];

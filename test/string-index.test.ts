@@ -1,9 +1,9 @@
-// The core's ClOrdID index against a Map as the model: same answers, same iteration order, through many
+// The core's string index (ClOrdIDs, venue exec ids) against a Map as the model: same answers, same iteration order, through many
 // growths of its table, probe runs that wrap past its last slot, and full 32-bit hash collisions.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ClOrdIdIndex, clOrdIdHash } from '../core/clordid-index.js';
+import { StringIndex, stringHash } from '../core/string-index.js';
 
 const SEED = 0x5eed;
 
@@ -12,13 +12,13 @@ function keysAimedAtLastSlot(capacity: number, count: number, prefix: string): s
   const keys: string[] = [];
   for (let i = 0; keys.length < count && i < 10_000_000; i++) {
     const key = `${prefix}${i}`;
-    if ((clOrdIdHash(key, SEED) & (capacity - 1)) === capacity - 1) keys.push(key);
+    if ((stringHash(key, SEED) & (capacity - 1)) === capacity - 1) keys.push(key);
   }
   expect(keys.length).toBe(count);
   return keys;
 }
 
-describe('ClOrdIdIndex', () => {
+describe('StringIndex', () => {
   it('answers like a Map and iterates in insertion order, through several growths (property)', () => {
     // Short keys over a small alphabet: many repeats (overwrites, hits), thousands of distinct keys (the
     // first growth is at 2,048 entries), and many probes per table size.
@@ -29,7 +29,7 @@ describe('ClOrdIdIndex', () => {
     );
     let grown = 0;
     fc.assert(fc.property(fc.integer(), fc.array(op, { minLength: 6_000, maxLength: 12_000 }), (seed, ops) => {
-      const index = new ClOrdIdIndex<number>(seed);
+      const index = new StringIndex<number>(seed);
       const model = new Map<string, number>();
       for (const o of ops) {
         if (o.kind === 'set') {
@@ -49,7 +49,7 @@ describe('ClOrdIdIndex', () => {
   });
 
   it('wraps a probe run past the last slot, before and after growing, and overwrites in place', () => {
-    const index = new ClOrdIdIndex<number>(SEED);
+    const index = new StringIndex<number>(SEED);
     const capacity = index.capacity;
     const [a, b, c, absent] = keysAimedAtLastSlot(capacity, 4, 'W');
     index.set(a, 1).set(b, 2).set(c, 3);
@@ -62,7 +62,7 @@ describe('ClOrdIdIndex', () => {
   });
 
   it('holds 100,000 ClOrdIDs and finds each, and no other', () => {
-    const index = new ClOrdIdIndex<number>();
+    const index = new StringIndex<number>();
     for (let i = 0; i < 100_000; i++) index.set(`ORD-${i}`, i);
     for (let i = 0; i < 100_000; i += 997) expect(index.get(`ORD-${i}`)).toBe(i);
     expect(index.has('ORD-100000')).toBe(false);
@@ -83,14 +83,14 @@ describe('ClOrdIdIndex', () => {
     for (let i = 0; pair === null && i < 300_000; i++) {
       let k = '';
       for (let j = 0; j < 8; j++) k += letter();
-      const h = clOrdIdHash(k, SEED);
+      const h = stringHash(k, SEED);
       const other = seen.get(h);
       if (other !== undefined && other !== k) pair = [other, k];
       seen.set(h, k);
     }
     expect(pair).not.toBeNull();
     const [a, b] = pair as [string, string];
-    const index = new ClOrdIdIndex<string>(SEED);
+    const index = new StringIndex<string>(SEED);
     index.set(a, 'a');
     expect(index.has(b)).toBe(false);
     index.set(b, 'b');
@@ -110,6 +110,6 @@ describe('ClOrdIdIndex', () => {
     const ids = Array.from({ length: 8 }, (_, n) => blocks.map((pair, bit) => pair[(n >> bit) & 1]).join(''));
     expect(new Set(ids).size).toBe(8);
     expect(new Set(ids.map(unseeded)).size).toBe(1);
-    expect(new Set(ids.map((id) => clOrdIdHash(id, SEED))).size).toBe(8);
+    expect(new Set(ids.map((id) => stringHash(id, SEED))).size).toBe(8);
   });
 });
