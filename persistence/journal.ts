@@ -630,8 +630,9 @@ export class Journal {
     if (first > last) return;
     let expected = first;
     for (const { key, value } of this.journal.getRange({ start: first, end: last, inclusiveEnd: true })) {
-      assert(key === expected, `journal gap: expected seq ${expected}, found ${key}`);
-      assert(expected <= last, `read past requested end ${last}`);
+      // Per entry of every replay: plain ifs, so that the messages are built only on failure.
+      if (key !== expected) throw new Error(`invariant: journal gap: expected seq ${expected}, found ${key}`);
+      if (expected > last) throw new Error(`invariant: read past requested end ${last}`);
       yield { seq: key, bytes: value };
       expected++;
     }
