@@ -8,9 +8,9 @@ import {
 } from '../schemas/generated/oms_generated.js';
 import { FlatWriter } from '../schemas/flat-writer.js';
 import {
-  COMMAND_ACCEPTED, COMMAND_REJECT, COMMAND_RESULT, CR, ER, ER_ORIG, ER_TEXT, ER_VENUE_EXEC, EXECUTION_REPORT, OCR,
-  ORDER_CANCEL_REJECT, RESULT_BATCH, VENUE_REQUEST, VR, VR_ORIG,
+  COMMAND_RESULT, CR, ER, ER_ORIG, ER_TEXT, ER_VENUE_EXEC, EXECUTION_REPORT, RESULT_BATCH, VENUE_REQUEST, VR, VR_ORIG,
 } from '../schemas/result-layouts.js';
+import { writeEvent } from '../schemas/results.js';
 import { avgPx } from './fixed.js';
 import type { Order, PendingRequest } from './model.js';
 import { leavesQty, reportedStatus } from './model.js';
@@ -179,45 +179,28 @@ export class ResultWriter {
     this.push(Event.ExecutionReport, w.endTable(t, ER_TEXT));
   }
 
+  // The rarer events go through the plain-result writer the gateway uses (schemas/results.ts): one writer
+  // per table; only the execution report and venue request, written per order, read the order directly.
   cancelReject(
     order: Order | null, clOrdId: string, origClOrdId: string, responseTo: CxlRejResponseTo,
     reason: CxlRejReason, code: RejectCode, text: string,
   ): void {
     if (this.muted) return;
-    const w = this.w;
-    const cl = w.string(clOrdId);
-    const orig = w.string(origClOrdId);
-    const textOffset = w.string(text);
-    const t = ORDER_CANCEL_REJECT;
-    w.beginTable(t);
-    w.i64(t, OCR.orderId, order === null ? 0 : order.orderId);
-    w.ref(t, OCR.clOrdId, cl);
-    w.ref(t, OCR.origClOrdId, orig);
-    w.u8(t, OCR.ordStatus, order === null ? OrdStatus.Rejected : reportedStatus(order));
-    w.u8(t, OCR.responseTo, responseTo);
-    w.u8(t, OCR.reason, reason);
-    w.u16(t, OCR.rejectCode, code);
-    w.ref(t, OCR.text, textOffset);
-    w.i64(t, OCR.transactTimeUs, this.timeUs);
-    this.push(Event.OrderCancelReject, w.endTable(t, 0));
+    this.push(Event.OrderCancelReject, writeEvent(this.w, {
+      kind: 'cancel_reject', orderId: order === null ? 0 : order.orderId, clOrdId, origClOrdId,
+      ordStatus: order === null ? OrdStatus.Rejected : reportedStatus(order), cxlRejResponseTo: responseTo,
+      cxlRejReason: reason, rejectCode: code, text, transactTimeUs: this.timeUs,
+    }));
   }
 
   commandReject(code: RejectCode, text: string): void {
     if (this.muted) return;
-    const w = this.w;
-    const textOffset = w.string(text);
-    w.beginTable(COMMAND_REJECT);
-    w.u16(COMMAND_REJECT, 0, code);
-    w.ref(COMMAND_REJECT, 1, textOffset);
-    this.push(Event.CommandReject, w.endTable(COMMAND_REJECT, 0));
+    this.push(Event.CommandReject, writeEvent(this.w, { kind: 'command_reject', rejectCode: code, text }));
   }
 
   accepted(commandType: number): void {
     if (this.muted) return;
-    const w = this.w;
-    w.beginTable(COMMAND_ACCEPTED);
-    w.u8(COMMAND_ACCEPTED, 0, commandType);
-    this.push(Event.CommandAccepted, w.endTable(COMMAND_ACCEPTED, 0));
+    this.push(Event.CommandAccepted, writeEvent(this.w, { kind: 'accepted', commandType }));
   }
 
   /** Asks the venue layer to send a new order, or the pending cancel/replace of `order`. */

@@ -258,7 +258,8 @@ function writeCancelReject(w: FlatWriter, e: OrderCancelRejectData): number {
   return w.endTable(t, 0);
 }
 
-function writeEvent(w: FlatWriter, e: EventData): number {
+/** Writes one event (not a venue request: those never leave the OMS); returns its table's offset. */
+export function writeEvent(w: FlatWriter, e: EventData): number {
   switch (e.kind) {
     case 'execution_report': return writeExecutionReport(w, e);
     case 'cancel_reject': return writeCancelReject(w, e);
