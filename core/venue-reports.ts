@@ -32,27 +32,29 @@ export function findVenueOrder(state: CoreState, venueId: number, clOrdId: strin
 
 export function venueExecReport(ctx: VenueContext, c: VenueExecReportCmd): void {
   const { state, out } = ctx;
-  const failure = precheck(state, c);
+  // Looked up once: the checks and the apply below share the key and the order.
+  const execKey = `${c.venueId}:${c.execId}`;
+  const order = findVenueOrder(state, c.venueId, c.clOrdId, c.origClOrdId);
+  const failure = precheck(state, c, execKey, order);
   if (failure !== null) {
     out.commandReject(failure.code, failure.text);
     return;
   }
-  const order = findVenueOrder(state, c.venueId, c.clOrdId, c.origClOrdId);
   if (order === null) throw new Error('invariant: precheck found the order');
   const outcome = applyExecType(ctx, order, c);
   if (outcome !== null) {
     out.commandReject(outcome.code, outcome.text);
     return;
   }
-  state.venueExecIds.set(`${c.venueId}:${c.execId}`, true);
+  state.venueExecIds.set(execKey, true);
 }
 
-function precheck(state: CoreState, c: VenueExecReportCmd): Reject | null {
+function precheck(state: CoreState, c: VenueExecReportCmd, execKey: string, order: Order | null): Reject | null {
   if (!state.venues.has(c.venueId)) return reject(RejectCode.UnknownVenue, `unknown venue ${c.venueId}`);
-  if (state.venueExecIds.has(`${c.venueId}:${c.execId}`)) {
+  if (state.venueExecIds.has(execKey)) {
     return reject(RejectCode.DuplicateExecId, `execution ${c.execId} was already applied`);
   }
-  if (findVenueOrder(state, c.venueId, c.clOrdId, c.origClOrdId) === null) {
+  if (order === null) {
     return reject(RejectCode.UnknownOrder, `venue ${c.venueId} has no order ${c.clOrdId}`);
   }
   if (c.lastQty < 0 || c.lastPx < 0 || c.leavesQty < 0) return reject(RejectCode.ValueOutOfRange, 'negative quantity or price');
