@@ -137,6 +137,7 @@ export class CoreHost {
 
   async snapshot(): Promise<{ seq: number; state_hash: string; size_bytes: number }> {
     const reply = await this.request({ type: 'snapshot', id: this.nextId++ }, false);
+    if (reply.type === 'snapshot_failed') throw new Error(reply.error);
     if (reply.type !== 'snapshot') throw new Error(`expected snapshot, got ${reply.type}`);
     return { seq: reply.seq, state_hash: reply.state_hash, size_bytes: reply.size_bytes };
   }

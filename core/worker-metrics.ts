@@ -5,6 +5,7 @@
 export const COMMIT_SECONDS_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1];
 export const APPLY_SECONDS_BUCKETS = [0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.05, 0.25];
 export const BATCH_FRAMES_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096];
+export const SNAPSHOT_SECONDS_BUCKETS = [0.01, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
 export interface HistogramSnapshot {
   bounds: number[];
@@ -48,11 +49,13 @@ export interface CoreMetricsSnapshot {
   commands_journaled_total: number;
   frames_refused_total: number;
   snapshots_total: number;
+  snapshot_failures_total: number;
   last_seq: number;
   open_orders: number;
   batch_frames: HistogramSnapshot;
   apply_seconds: HistogramSnapshot;
   commit_seconds: HistogramSnapshot;
+  snapshot_seconds: HistogramSnapshot;
 }
 
 export class CoreMetrics {
@@ -60,15 +63,18 @@ export class CoreMetrics {
   journaled = 0;
   refused = 0;
   snapshots = 0;
+  snapshotFailures = 0;
   readonly batchFrames = new FixedHistogram(BATCH_FRAMES_BUCKETS);
   readonly applySeconds = new FixedHistogram(APPLY_SECONDS_BUCKETS);
   readonly commitSeconds = new FixedHistogram(COMMIT_SECONDS_BUCKETS);
+  readonly snapshotSeconds = new FixedHistogram(SNAPSHOT_SECONDS_BUCKETS);
 
   snapshot(lastSeq: number, openOrders: number): CoreMetricsSnapshot {
     return {
       batches_total: this.batches, commands_journaled_total: this.journaled, frames_refused_total: this.refused,
-      snapshots_total: this.snapshots, last_seq: lastSeq, open_orders: openOrders, batch_frames: this.batchFrames.snapshot(),
+      snapshots_total: this.snapshots, snapshot_failures_total: this.snapshotFailures, last_seq: lastSeq, open_orders: openOrders, batch_frames: this.batchFrames.snapshot(),
       apply_seconds: this.applySeconds.snapshot(), commit_seconds: this.commitSeconds.snapshot(),
+      snapshot_seconds: this.snapshotSeconds.snapshot(),
     };
   }
 }
@@ -91,10 +97,12 @@ export function coreMetricsText(s: CoreMetricsSnapshot): string {
     ...scalarText('oms_core_commands_journaled_total', 'counter', 'Commands applied and journaled', s.commands_journaled_total),
     ...scalarText('oms_core_frames_refused_total', 'counter', 'Frames refused undecoded (never journaled)', s.frames_refused_total),
     ...scalarText('oms_core_snapshots_total', 'counter', 'Snapshots stored', s.snapshots_total),
+    ...scalarText('oms_core_snapshot_failures_total', 'counter', 'Snapshots that could not be built or stored (recovery replays more)', s.snapshot_failures_total),
     ...scalarText('oms_core_last_seq', 'gauge', 'Last sequence number applied by the core', s.last_seq),
     ...scalarText('oms_core_open_orders', 'gauge', 'Working orders in the core', s.open_orders),
     ...histogramText('oms_core_batch_frames', 'Frames per batch (group commit size)', s.batch_frames),
     ...histogramText('oms_core_apply_seconds', 'Time to apply one batch in memory', s.apply_seconds),
     ...histogramText('oms_core_journal_commit_seconds', 'From appending a batch to the journal until it is durable (fsync)', s.commit_seconds),
+    ...histogramText('oms_core_snapshot_seconds', 'From a snapshot request until the snapshot is stored (built off the core thread)', s.snapshot_seconds),
   ].join('\n') + '\n';
 }

@@ -26,6 +26,7 @@ export type WorkerMessage =
   | { type: 'ready'; report: RecoveryReport }
   | { type: 'results'; id: number; bytes: Uint8Array }
   | { type: 'snapshot'; id: number; seq: number; state_hash: string; size_bytes: number }
+  | { type: 'snapshot_failed'; id: number; error: string }
   | { type: 'status'; id: number; last_seq: number; state_hash: string }
   | { type: 'state'; id: number; bytes: Uint8Array }
   | { type: 'metrics'; id: number; snapshot: CoreMetricsSnapshot }

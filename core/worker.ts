@@ -6,14 +6,17 @@
 //
 // An invariant failure inside the core stops this thread: the command that tripped it was not journaled,
 // so a restart recovers the last durable state without it.
+//
+// Snapshots are serialised by the snapshot builder's thread (persistence/snapshot-builder.ts), not here:
+// serialising a large book took seconds, during which no order moved. This thread only stores them.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { Journal } from '../persistence/journal.js';
 import type { JournalEntry } from '../persistence/journal.js';
 import { recover } from '../persistence/recovery.js';
+import { SnapshotBuilder } from '../persistence/snapshot-builder.js';
 import type { Core } from './core.js';
 import { forEachFrame } from './frames.js';
-import { hashBytes } from './state.js';
 import { CoreMetrics } from './worker-metrics.js';
 import type { CoreWorkerConfig, HostMessage, WorkerMessage } from './worker-protocol.js';
 
@@ -29,6 +32,11 @@ const metrics = new CoreMetrics();
 /** Results wait on this chain so that they leave in batch order even if flushes resolve out of order. */
 let releaseChain: Promise<void> = Promise.resolve();
 let closing = false;
+const builder = new SnapshotBuilder({ journal_path: config.journal_path, map_size_bytes: config.map_size_bytes, core_options: config.core_options });
+/** Snapshots are built and stored one after the other, in request order. */
+let snapshotChain: Promise<void> = Promise.resolve();
+/** A periodic snapshot is requested and not yet stored: the next one waits for it (the queue stays at one). */
+let periodicSnapshotPending = false;
 
 function send(message: WorkerMessage, transfer: ArrayBuffer[] = []): void {
   port.postMessage(message, transfer);
@@ -81,26 +89,44 @@ function applyBatch(id: number, packed: Uint8Array): void {
     () => send({ type: 'results', id, bytes: results }, [results.buffer as ArrayBuffer]),
     fail,
   );
-  if (config.snapshot_every_commands > 0 && commandsSinceSnapshot >= config.snapshot_every_commands) {
-    void snapshot(0);
+  if (config.snapshot_every_commands > 0 && commandsSinceSnapshot >= config.snapshot_every_commands && !periodicSnapshotPending) {
+    periodicSnapshotPending = true;
+    void snapshot(0).finally(() => { periodicSnapshotPending = false; });
   }
 }
 
-async function snapshot(id: number): Promise<void> {
+/**
+ * Snapshot of the state after everything applied so far (id 0: periodic, nobody to answer). The builder
+ * reads the journal, so it is asked only once those commands are committed (the release chain).
+ */
+function snapshot(id: number): Promise<void> {
   commandsSinceSnapshot = 0;
-  const bytes = core.snapshot();
   const seq = core.lastSeq();
-  const stateHash = hashBytes(bytes);
-  // The snapshot may describe commands still being flushed; it is stored after them, never before.
-  await releaseChain;
-  await journal.putSnapshot({ seq, state_hash: stateHash, bytes, time_us: Date.now() * 1000 });
-  metrics.snapshots += 1;
-  if (id !== 0) send({ type: 'snapshot', id, seq, state_hash: stateHash, size_bytes: bytes.length });
+  const committed = releaseChain;
+  const started = performance.now();
+  snapshotChain = snapshotChain.then(async () => {
+    await committed;
+    const built = await builder.build(seq);
+    if (built.seq !== seq) throw new Error(`invariant: snapshot built at seq ${built.seq}, asked for ${seq}`);
+    await journal.putEncodedSnapshot(built.record);
+    metrics.snapshots += 1;
+    metrics.snapshotSeconds.observe((performance.now() - started) / 1000);
+    if (id !== 0) send({ type: 'snapshot', id, seq, state_hash: built.state_hash, size_bytes: built.size_bytes });
+  }).catch((error: unknown) => {
+    // A snapshot only shortens recovery: a failed one is counted and reported, the order path goes on.
+    // (A journal that failed to store it is poisoned and stops the next batch.)
+    metrics.snapshotFailures += 1;
+    if (id !== 0) send({ type: 'snapshot_failed', id, error: error instanceof Error ? error.message : String(error) });
+  });
+  return snapshotChain;
 }
 
 async function close(id: number): Promise<void> {
   closing = true;
   await releaseChain;
+  // A snapshot being built is finished and stored: the next start then has less to replay.
+  await snapshotChain;
+  await builder.close();
   await journal.flush();
   await journal.close();
   send({ type: 'closed', id, last_seq: core.lastSeq() });

@@ -6,36 +6,16 @@
 // Loaded through gateway/history-task-boot.mjs, which registers the TypeScript loader in the pool thread
 // (worker threads do not inherit the main thread's loader).
 
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import type { AuditRecord } from '../persistence/audit.js';
 import { newOrderClOrdIdAt, orderHistoryFrom } from '../persistence/audit.js';
 import { Journal } from '../persistence/journal.js';
 import { assert } from '../core/assert.js';
+import { lowerThisThreadsPriority } from '../persistence/thread-priority.js';
 
 /** Records one answer carries at most; a longer history is cut (oldest kept) and flagged `truncated`. */
 export const HISTORY_RECORDS_MAX = 10_000;
 
-/**
- * Nice value of a pool thread (19: the lowest priority). Replays are reports, never the order path: on a
- * box with few cores the scheduler must hand the gateway and core threads the CPU first. Linux keeps a
- * nice value per thread, and setpriority() given a thread id changes only that thread; Node has no API
- * for its own thread id, /proc/thread-self names it.
- */
-export const HISTORY_THREAD_NICE = 19;
-
-function lowerThisThreadsPriority(): number | null {
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (!Number.isSafeInteger(tid) || tid <= 0) return null;
-    setPriority(tid, HISTORY_THREAD_NICE);
-    return tid;
-  } catch {
-    // Not Linux, or no /proc: the pool runs at normal priority (scenario 7 of the benchmarks shows the cost).
-    return null;
-  }
-}
-
+// Replays are reports, never the order path (persistence/thread-priority.ts).
 lowerThisThreadsPriority();
 
 export interface HistoryTask {

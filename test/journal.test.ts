@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Journal } from '../persistence/journal.js';
+import { encodeSnapshotRecord, Journal } from '../persistence/journal.js';
 import type { JournalEntry } from '../persistence/journal.js';
 import { expectedBytes } from './fixtures/journal-writer.fixture.js';
 
@@ -235,6 +235,27 @@ describe('snapshots', () => {
     await journal.putSnapshot({ seq: 5, state_hash: 'h', bytes: Buffer.from('s'), time_us: 2 });
     expect(() => journal.putSnapshot({ seq: 5, state_hash: 'other', bytes: Buffer.from('s'), time_us: 3 })).toThrow(/already stored/);
     expect(journal.listSnapshots()).toEqual([{ seq: 5, state_hash: 'h', time_us: 1, size_bytes: 1 }]);
+  });
+
+  it('stores a record encoded elsewhere as is, and refuses a truncated or inconsistent one without storing it', async () => {
+    const journal = openJournal();
+    journal.append(entries(1, 5));
+    const record = encodeSnapshotRecord({ seq: 4, state_hash: 'h4', bytes: Buffer.from('state-4'), time_us: 7 });
+    const corrupt = (at: number, value: number): Uint8Array => {
+      const copy = new Uint8Array(record);
+      copy[at] = value;
+      return copy;
+    };
+    expect(() => journal.putEncodedSnapshot(record.subarray(0, 20))).toThrow(/truncated/);
+    expect(() => journal.putEncodedSnapshot(record.subarray(0, record.length - 1))).toThrow(/size mismatch/);
+    expect(() => journal.putEncodedSnapshot(corrupt(0, 0))).toThrow(/bad magic/);
+    expect(() => journal.putEncodedSnapshot(corrupt(4, 9))).toThrow(/unknown version/);
+    const past = encodeSnapshotRecord({ seq: 6, state_hash: 'h6', bytes: Buffer.from('s'), time_us: 1 });
+    expect(() => journal.putEncodedSnapshot(past)).toThrow(/past the last appended/);
+    expect(journal.listSnapshots()).toEqual([]);
+    await journal.putEncodedSnapshot(record);
+    expect(journal.listSnapshots()).toEqual([{ seq: 4, state_hash: 'h4', time_us: 7, size_bytes: 7 }]);
+    expect(Buffer.from(journal.latestSnapshot(4)!.bytes).toString()).toBe('state-4');
   });
 });
 
