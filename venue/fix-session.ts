@@ -17,6 +17,7 @@
 
 import 'reflect-metadata';
 import { closeSync, constants, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
@@ -381,6 +382,8 @@ export class VenueFixSession extends AsciiSession {
   private ended = false;
   /** Killed before it connected: a connection that completes later is closed unused. */
   private abandoned = false;
+  /** The socket is corked until the end of this tick (corkUntilNextTick). */
+  private corked = false;
   /** Set between a garbled frame's 'decoded' event and its 'msg' event, which the library emits in that order. */
   private garbled: string | null = null;
 
@@ -401,11 +404,27 @@ export class VenueFixSession extends AsciiSession {
 
   /** Sends and resolves with the MsgSeqNum the message went out with. */
   sendMessage(msgType: string, body: Record<string, unknown>): Promise<number> {
+    this.corkUntilNextTick();
     return new Promise((resolve, reject) => {
       this.send(msgType, body, (error, record) => {
         if (error !== null) reject(error);
         else resolve(Number((record as { header?: { MsgSeqNum?: unknown } } | null)?.header?.MsgSeqNum ?? 0));
       });
+    });
+  }
+
+  /**
+   * Messages sent in one turn (a core batch's orders to this venue) leave as one socket write: the library
+   * pipes each encoded message to the socket as its own write, a syscall per message otherwise.
+   */
+  private corkUntilNextTick(): void {
+    if (this.corked || !(this.transport?.duplex.writable instanceof Socket)) return;
+    const socket = this.transport.duplex.writable;
+    this.corked = true;
+    socket.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      socket.uncork();
     });
   }
 
