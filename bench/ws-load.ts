@@ -18,6 +18,7 @@
 // keeps it off the event loop of a server started in the same process: the spec and the result are plain
 // structured-cloneable data for that reason.
 
+import { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import WebSocket from 'ws';
@@ -193,6 +194,36 @@ function closeSocket(ws: WebSocket): Promise<void> {
   });
 }
 
+/**
+ * Sends frames, coalescing every send of one turn into one socket write. Without it each ws.send() is a
+ * write syscall of its own: the echo baseline of scenario 1 measured the client's syscalls (124,000/s,
+ * client thread mostly in writeBuffer) rather than the transport (~390,000/s corked, same run). `ws` has no
+ * public cork, so its socket is reached through the private `_socket` (ws 8, pinned in package-lock).
+ */
+class CorkedSender {
+  private readonly socket: Socket;
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
+
+  constructor(private readonly ws: WebSocket) {
+    const socket = (ws as unknown as { _socket?: unknown })._socket;
+    check(socket instanceof Socket, 'the ws package no longer exposes its socket as _socket');
+    this.socket = socket;
+  }
+
+  send(frame: Uint8Array): void {
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
+    this.ws.send(frame, { binary: true });
+  }
+}
+
 function check(condition: boolean, message: string): asserts condition {
   if (!condition) throw new Error(`ws-load: ${message}`);
 }
@@ -240,11 +271,12 @@ function closedPhase(ws: WebSocket, target: LoadTarget, frames: readonly Uint8Ar
   let rejected = 0;
   let started = 0;
   let lastAnswerAt = 0;
+  const sender = new CorkedSender(ws);
   return new Promise<ClosedPhase>((resolve, reject) => {
     const sendOne = (): void => {
       const i = next++;
       sentAt[i] = performance.now();
-      ws.send(frames[i]!, { binary: true });
+      sender.send(frames[i]!);
     };
     const onMessage = (data: Buffer): void => matcher(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     const onClose = (code: number): void => finish(new Error(`socket closed (${code}) after ${answered} answers`));
@@ -329,6 +361,7 @@ export async function runWsOpenLoop(spec: OpenLoopSpec): Promise<OpenLoopResult>
   });
   ws.on('message', (data: Buffer) => matcher(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)));
   ws.once('close', (code) => { closedEarly = `socket closed (${code})`; });
+  const sender = new CorkedSender(ws);
 
   await new Promise<void>((resolve) => {
     t0 = performance.now();
@@ -349,7 +382,7 @@ export async function runWsOpenLoop(spec: OpenLoopSpec): Promise<OpenLoopResult>
           saturationReason = `send ${Math.round(lag)} ms behind plan (max ${spec.send_lag_ms_max} ms)`;
           break;
         }
-        ws.send(spec.frames[sent]!, { binary: true });
+        sender.send(spec.frames[sent]!);
         sent += 1;
       }
       if (closedEarly !== '' && !saturated) { saturated = true; saturationReason = closedEarly; }
