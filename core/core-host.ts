@@ -30,6 +30,17 @@ export const CORE_HOST_DEFAULTS = {
   young_generation_mb: 96,
 } as const;
 
+/**
+ * A result and where its bytes are: result `index` of the core's ResultBatch `batch`. The gateway's resume
+ * ring keeps these bytes rather than the decoded objects (200,000 object graphs in the old generation were
+ * the gateway thread's largest GC cost).
+ */
+export interface LocatedResult {
+  result: CommandResultData;
+  batch: Uint8Array;
+  index: number;
+}
+
 export class CoreQueueFullError extends Error {}
 export class CoreStoppedError extends Error {}
 
@@ -43,7 +54,7 @@ export class CoreHost {
   private nextId = 1;
   private readonly waiters = new Map<number, Waiter<WorkerMessage>>();
   private queued: Uint8Array[] = [];
-  private queuedWaiters: Array<Waiter<CommandResultData>> = [];
+  private queuedWaiters: Array<Waiter<LocatedResult>> = [];
   private flushScheduled = false;
   private inFlightFrames = 0;
   private stopped: Error | null = null;
@@ -85,6 +96,11 @@ export class CoreHost {
 
   /** Queues one frame for the next batch; resolves with its result once it is durable. */
   submit(frame: Uint8Array): Promise<CommandResultData> {
+    return this.submitLocated(frame).then((located) => located.result);
+  }
+
+  /** submit(), also saying where the result's bytes are (see LocatedResult). */
+  submitLocated(frame: Uint8Array): Promise<LocatedResult> {
     if (this.stopped !== null) return Promise.reject(this.stopped);
     if (this.queued.length + this.inFlightFrames >= this.options.queued_frames_max) {
       return Promise.reject(new CoreQueueFullError(`core queue holds ${this.options.queued_frames_max} frames`));
@@ -129,7 +145,7 @@ export class CoreHost {
     this.submitBatch(frames).then((bytes) => {
       const results = decodeResultBatch(bytes);
       if (results.length !== waiters.length) throw new Error('invariant: one result per frame');
-      for (let i = 0; i < waiters.length; i++) waiters[i].resolve(results[i]);
+      for (let i = 0; i < waiters.length; i++) waiters[i].resolve({ result: results[i], batch: bytes, index: i });
     }).catch((error: Error) => {
       for (const waiter of waiters) waiter.reject(error);
     });

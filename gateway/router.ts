@@ -10,6 +10,7 @@ import { positionKey } from '../core/model.js';
 import { unrealisedPnl } from '../core/risk.js';
 import type { PositionData } from './protocol.js';
 import type { CommandResultData, EventData } from '../schemas/results.js';
+import { decodeResultInBatch } from '../schemas/results.js';
 import type { Replica } from './replica.js';
 
 export interface SessionView {
@@ -21,30 +22,42 @@ export interface SessionView {
 }
 
 export class ReportRouter {
-  private readonly ring: CommandResultData[] = [];
+  /**
+   * The retransmission ring, as three parallel arrays: seq, and where the result's bytes are (result
+   * `indexes[i]` of the core's ResultBatch `batches[i]`). Bytes, not decoded objects: a ring of 200,000
+   * object graphs was promoted to the old generation and marked by every major GC, the gateway thread's
+   * largest GC cost (open loop at 10k orders/s: ack p50 57 -> 18 ms with a small ring). A resume decodes.
+   */
+  private seqs: number[] = [];
+  private batches: Uint8Array[] = [];
+  private indexes: number[] = [];
   private ringStart = 0;
 
   constructor(private readonly replica: Replica, readonly retention_results_max: number) {
     if (!(retention_results_max > 0)) throw new Error('invariant: retention must be positive');
   }
 
-  /** Remembers a journaled result for resumes; results must arrive in seq order. */
-  retain(result: CommandResultData): void {
-    if (result.seq === 0) return;
-    const last = this.ring.length > 0 ? this.ring[this.ring.length - 1].seq : 0;
-    if (result.seq <= last) throw new Error(`invariant: results out of order (${result.seq} after ${last})`);
-    this.ring.push(result);
+  /** Remembers a journaled result (by seq, as result `index` of `batch`) for resumes, in seq order. */
+  retain(seq: number, batch: Uint8Array, index: number): void {
+    if (seq === 0) return;
+    const last = this.seqs.length > 0 ? this.seqs[this.seqs.length - 1] : 0;
+    if (seq <= last) throw new Error(`invariant: results out of order (${seq} after ${last})`);
+    this.seqs.push(seq);
+    this.batches.push(batch);
+    this.indexes.push(index);
+    if (this.seqs.length - this.ringStart > this.retention_results_max) this.ringStart += 1;
     // Trim in chunks: shifting one element at a time would be O(n) per result.
-    if (this.ring.length - this.ringStart > this.retention_results_max) this.ringStart += 1;
-    if (this.ringStart > 4096 && this.ringStart * 2 > this.ring.length) {
-      this.ring.splice(0, this.ringStart);
+    if (this.ringStart > 4096 && this.ringStart * 2 > this.seqs.length) {
+      this.seqs = this.seqs.slice(this.ringStart);
+      this.batches = this.batches.slice(this.ringStart);
+      this.indexes = this.indexes.slice(this.ringStart);
       this.ringStart = 0;
     }
   }
 
   /** Oldest seq a resume can start after (resuming after an older seq would miss reports). */
   oldestResumableSeq(): number {
-    return this.ring.length > this.ringStart ? this.ring[this.ringStart].seq - 1 : this.replica.lastSeq();
+    return this.seqs.length > this.ringStart ? this.seqs[this.ringStart] - 1 : this.replica.lastSeq();
   }
 
   /** The share of `result` that `session` may see, or null; `origin` marks the session that sent it. */
@@ -106,8 +119,9 @@ export class ReportRouter {
   resume(session: SessionView, afterSeq: number): CommandResultData[] | null {
     if (afterSeq < this.oldestResumableSeq()) return null;
     const shares: CommandResultData[] = [];
-    for (let i = this.firstIndexAfter(afterSeq); i < this.ring.length; i++) {
-      const result = this.ring[i];
+    for (let i = this.firstIndexAfter(afterSeq); i < this.seqs.length; i++) {
+      const result = decodeResultInBatch(this.batches[i], this.indexes[i]);
+      if (result.seq !== this.seqs[i]) throw new Error(`invariant: ring entry for seq ${this.seqs[i]} holds seq ${result.seq}`);
       const share = this.shareFor(session, result, result.userId === session.userId);
       if (share !== null) shares.push(share.requestId === 0 ? share : { ...share, requestId: 0 });
     }
@@ -116,10 +130,10 @@ export class ReportRouter {
 
   private firstIndexAfter(seq: number): number {
     let low = this.ringStart;
-    let high = this.ring.length;
+    let high = this.seqs.length;
     while (low < high) {
       const mid = (low + high) >>> 1;
-      if (this.ring[mid].seq <= seq) low = mid + 1;
+      if (this.seqs[mid] <= seq) low = mid + 1;
       else high = mid;
     }
     return low;

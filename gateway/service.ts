@@ -11,6 +11,7 @@ import { rootPosition, TableReader } from '../schemas/wire.js';
 import type { CommandResultData, VenueRequestData } from '../schemas/results.js';
 import { SYSTEM_USER_ID } from '../core/checks.js';
 import { CoreHost } from '../core/core-host.js';
+import type { LocatedResult } from '../core/core-host.js';
 import { DEMO, demoReferenceData } from '../core/demo.js';
 import { coreMetricsText } from '../core/worker-metrics.js';
 import type { Config } from './config.js';
@@ -205,17 +206,17 @@ class Service {
   /** The one way into the core. Resolves once the result is durable, applied to the replica and routed. */
   submit(frame: Uint8Array): Promise<CommandResultData> {
     const started = performance.now();
-    return this.host.submit(frame).then((result) => {
-      this.onResult(frame, result);
+    return this.host.submitLocated(frame).then((located) => {
+      this.onResult(frame, located);
       this.metrics.commandLatency.observe((performance.now() - started) / 1000);
-      return result;
+      return located.result;
     });
   }
 
-  private onResult(frame: Uint8Array, result: CommandResultData): void {
+  private onResult(frame: Uint8Array, { result, batch, index }: LocatedResult): void {
     if (result.seq !== 0) {
       this.replica.apply(result.seq, frame);
-      this.router.retain(result);
+      this.router.retain(result.seq, batch, index);
       this.metrics.lastSeq.set(result.seq);
       this.metrics.commands.inc({ type: Command[commandType(frame)] ?? 'unknown' });
     }

@@ -187,12 +187,24 @@ function readResultAt(bb: flatbuffers.ByteBuffer, at: number): CommandResultData
 
 export function decodeResultBatch(bytes: Uint8Array): CommandResultData[] {
   const bb = new flatbuffers.ByteBuffer(bytes);
-  const batch = resultReader.init(bb, bb.readUint32(0), NEWER_FIELDS_IGNORED);
-  const vector = batch.ref(0);
+  const vector = resultVector(bb);
   const count = vectorLength(bb, vector, 4);
   const results: CommandResultData[] = [];
   for (let i = 0; i < count; i++) results.push(readResultAt(bb, vectorTable(bb, vector, i)));
   return results;
+}
+
+/** Result `index` of a ResultBatch, alone (the resume ring keeps batches as bytes, not objects). */
+export function decodeResultInBatch(bytes: Uint8Array, index: number): CommandResultData {
+  const bb = new flatbuffers.ByteBuffer(bytes);
+  const vector = resultVector(bb);
+  const count = vectorLength(bb, vector, 4);
+  if (!(Number.isInteger(index) && index >= 0 && index < count)) throw new RangeError(`result ${index} of a batch of ${count}`);
+  return readResultAt(bb, vectorTable(bb, vector, index));
+}
+
+function resultVector(bb: flatbuffers.ByteBuffer): number {
+  return resultReader.init(bb, bb.readUint32(0), NEWER_FIELDS_IGNORED).ref(0);
 }
 
 /** One CommandResult table as plain data (used for Reports inside session messages). */
