@@ -19,6 +19,8 @@ export interface CoreHostOptions {
   /** Frames waiting for a batch plus frames in batches not yet answered; beyond it submit() refuses. */
   queued_frames_max?: number;
   snapshot_every_commands?: number;
+  /** The newest snapshots kept; older ones are deleted once a new one is durable. */
+  snapshots_kept?: number;
   /** V8 young generation of the core thread: larger means fewer scavenges of freshly created orders. */
   young_generation_mb?: number;
 }
@@ -27,6 +29,7 @@ export const CORE_HOST_DEFAULTS = {
   batch_frames_max: 4096,
   queued_frames_max: 65_536,
   snapshot_every_commands: 0,
+  snapshots_kept: 3,
   young_generation_mb: 96,
 } as const;
 
@@ -82,6 +85,7 @@ export class CoreHost {
       core_options: options.core_options,
       batch_frames_max: options.batch_frames_max ?? CORE_HOST_DEFAULTS.batch_frames_max,
       snapshot_every_commands: options.snapshot_every_commands ?? CORE_HOST_DEFAULTS.snapshot_every_commands,
+      snapshots_kept: options.snapshots_kept ?? CORE_HOST_DEFAULTS.snapshots_kept,
     };
     const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
       workerData: config,

@@ -50,6 +50,7 @@ export interface CoreMetricsSnapshot {
   frames_refused_total: number;
   snapshots_total: number;
   snapshot_failures_total: number;
+  snapshots_deleted_total: number;
   last_seq: number;
   open_orders: number;
   batch_frames: HistogramSnapshot;
@@ -64,6 +65,7 @@ export class CoreMetrics {
   refused = 0;
   snapshots = 0;
   snapshotFailures = 0;
+  snapshotsDeleted = 0;
   readonly batchFrames = new FixedHistogram(BATCH_FRAMES_BUCKETS);
   readonly applySeconds = new FixedHistogram(APPLY_SECONDS_BUCKETS);
   readonly commitSeconds = new FixedHistogram(COMMIT_SECONDS_BUCKETS);
@@ -72,7 +74,8 @@ export class CoreMetrics {
   snapshot(lastSeq: number, openOrders: number): CoreMetricsSnapshot {
     return {
       batches_total: this.batches, commands_journaled_total: this.journaled, frames_refused_total: this.refused,
-      snapshots_total: this.snapshots, snapshot_failures_total: this.snapshotFailures, last_seq: lastSeq, open_orders: openOrders, batch_frames: this.batchFrames.snapshot(),
+      snapshots_total: this.snapshots, snapshot_failures_total: this.snapshotFailures,
+      snapshots_deleted_total: this.snapshotsDeleted, last_seq: lastSeq, open_orders: openOrders, batch_frames: this.batchFrames.snapshot(),
       apply_seconds: this.applySeconds.snapshot(), commit_seconds: this.commitSeconds.snapshot(),
       snapshot_seconds: this.snapshotSeconds.snapshot(),
     };
@@ -97,6 +100,7 @@ export function coreMetricsText(s: CoreMetricsSnapshot): string {
     ...scalarText('oms_core_commands_journaled_total', 'counter', 'Commands applied and journaled', s.commands_journaled_total),
     ...scalarText('oms_core_frames_refused_total', 'counter', 'Frames refused undecoded (never journaled)', s.frames_refused_total),
     ...scalarText('oms_core_snapshots_total', 'counter', 'Snapshots stored', s.snapshots_total),
+    ...scalarText('oms_core_snapshots_deleted_total', 'counter', 'Older snapshots deleted to keep the newest core.snapshots_kept', s.snapshots_deleted_total),
     ...scalarText('oms_core_snapshot_failures_total', 'counter', 'Snapshots that could not be built or stored (recovery replays more)', s.snapshot_failures_total),
     ...scalarText('oms_core_last_seq', 'gauge', 'Last sequence number applied by the core', s.last_seq),
     ...scalarText('oms_core_open_orders', 'gauge', 'Working orders in the core', s.open_orders),

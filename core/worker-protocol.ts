@@ -12,6 +12,8 @@ export interface CoreWorkerConfig {
   batch_frames_max: number;
   /** Take a snapshot after this many journaled commands; 0 = only on demand. */
   snapshot_every_commands: number;
+  /** Snapshots kept after each new one is stored (older ones are deleted). */
+  snapshots_kept: number;
 }
 
 export type HostMessage =

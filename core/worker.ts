@@ -110,6 +110,7 @@ function snapshot(id: number): Promise<void> {
     if (built.seq !== seq) throw new Error(`invariant: snapshot built at seq ${built.seq}, asked for ${seq}`);
     await journal.putEncodedSnapshot(built.record);
     metrics.snapshots += 1;
+    metrics.snapshotsDeleted += await journal.keepNewestSnapshots(config.snapshots_kept);
     metrics.snapshotSeconds.observe((performance.now() - started) / 1000);
     if (id !== 0) send({ type: 'snapshot', id, seq, state_hash: built.state_hash, size_bytes: built.size_bytes });
   }).catch((error: unknown) => {

@@ -54,6 +54,8 @@ export interface Config {
     readonly queued_frames_max: number;
     /** 0: never snapshot (recovery then replays the whole journal). */
     readonly snapshot_every_commands: number;
+    /** The newest snapshots kept; older ones are deleted once a new one is durable. */
+    readonly snapshots_kept: number;
     readonly tick_interval_ms: number;
   };
   readonly sim_venue: {
@@ -115,7 +117,7 @@ export const DEFAULT_CONFIG: Config = deepFreeze({
     messages_per_second_max: 10_000,
     heartbeat_interval_ms: 5000,
   },
-  core: { batch_frames_max: 4096, queued_frames_max: 65_536, snapshot_every_commands: 250_000, tick_interval_ms: 1000 },
+  core: { batch_frames_max: 4096, queued_frames_max: 65_536, snapshot_every_commands: 250_000, snapshots_kept: 3, tick_interval_ms: 1000 },
   sim_venue: { enabled: true, seed: 1 },
   fix: { venues: [] },
   auth: { tokens: demoTokens() },
@@ -302,6 +304,7 @@ const SCHEMA: Schema = {
     batch_frames_max: integer(1, BATCH_FRAMES_LIMIT),
     queued_frames_max: integer(1, QUEUED_FRAMES_LIMIT),
     snapshot_every_commands: integer(0, 1_000_000_000),
+    snapshots_kept: integer(1, 1000),
     tick_interval_ms: integer(10, 60_000),
   },
   sim_venue: {

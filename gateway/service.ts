@@ -71,6 +71,7 @@ export async function startService(config: Config, log: Log = jsonLog): Promise<
   const host = await CoreHost.start({
     journal_path: join(config.data.dir, 'journal'), batch_frames_max: config.core.batch_frames_max,
     queued_frames_max: config.core.queued_frames_max, snapshot_every_commands: config.core.snapshot_every_commands,
+    snapshots_kept: config.core.snapshots_kept,
   });
   const r = host.recovery;
   log({ event: 'recovered', snapshot_seq: r.snapshot_seq, replayed: r.replayed_count, last_seq: r.last_seq, state_hash: r.state_hash, ms: Math.round(r.duration_ms) });

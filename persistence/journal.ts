@@ -459,6 +459,35 @@ export class Journal {
     return this.awaitDurable(commit, () => this.advanceDurable(covered));
   }
 
+  /**
+   * Deletes every snapshot but the newest `count` (their pages return to LMDB for reuse); resolves with how
+   * many went, once that is durable. Snapshots only shorten recovery, and each holds the whole book: kept
+   * forever, a large book filled the disk with them (170 MB each at 1,000,000 orders).
+   */
+  keepNewestSnapshots(count: number): Promise<number> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    this.assertWritable();
+    assert(Number.isSafeInteger(count) && count >= 1, `snapshots to keep must be a positive integer, got ${count}`);
+    const old: number[] = [];
+    let kept = 0;
+    // `end: 0` is explicit: without it lmdb-js would use its default boundary key, which our encoder rejects.
+    for (const key of this.snapshots.getKeys({ start: SEQ_MAX, end: 0, reverse: true })) {
+      if (kept < count) kept += 1;
+      else old.push(key);
+    }
+    if (old.length === 0) return Promise.resolve(0);
+    let commit: Promise<boolean> = Promise.resolve(true);
+    try {
+      for (const key of old) commit = this.snapshots.remove(key);
+    } catch (error) {
+      this.fail(error);
+      throw this.failure;
+    }
+    this.watchCommit(commit);
+    this.newestCommit = commit;
+    return this.awaitDurable(commit, noop).then(() => old.length);
+  }
+
   /** Newest snapshot with seq <= atOrBeforeSeq (default: newest of all). */
   latestSnapshot(atOrBeforeSeq?: number): SnapshotRecord | undefined {
     this.assertOpen();

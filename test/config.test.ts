@@ -45,7 +45,7 @@ describe('defaults', () => {
       host: '127.0.0.1', port: 8080, allow_uws_fallback: false, origins_allowed: [], max_payload_bytes: 4096,
       max_backpressure_bytes: 1024 * 1024, idle_timeout_s: 60, messages_per_second_max: 10_000, heartbeat_interval_ms: 5000,
     });
-    expect(config.core).toEqual({ batch_frames_max: 4096, queued_frames_max: 65_536, snapshot_every_commands: 250_000, tick_interval_ms: 1000 });
+    expect(config.core).toEqual({ batch_frames_max: 4096, queued_frames_max: 65_536, snapshot_every_commands: 250_000, snapshots_kept: 3, tick_interval_ms: 1000 });
     expect(config.sim_venue).toEqual({ enabled: true, seed: 1 });
     expect(Object.isFrozen(config.gateway)).toBe(true);
     expect(Object.isFrozen(config.auth.tokens[0])).toBe(true);
@@ -165,6 +165,7 @@ describe('refusals', () => {
     refusedWith([], { OMS_GATEWAY_MAX_PAYLOAD_BYTES: '-1' }, 'gateway.max_payload_bytes = -1', 'from 64 to 1048576');
     refusedWith(['--config', file({ gateway: { max_backpressure_bytes: -4096 } })], {}, 'gateway.max_backpressure_bytes = -4096', 'from 4096 to 268435456');
     refusedWith([], { OMS_CORE_QUEUED_FRAMES_MAX: '-65536' }, 'core.queued_frames_max = -65536');
+    refusedWith([], { OMS_CORE_SNAPSHOTS_KEPT: '0' }, 'core.snapshots_kept = 0');
     refusedWith([], { OMS_CORE_BATCH_FRAMES_MAX: String(APPEND_ENTRIES_MAX + 1) }, 'core.batch_frames_max', `from 1 to ${APPEND_ENTRIES_MAX}`);
     // uWebSockets.js aborts the process on idleTimeout 1..7 or above 960: refused here instead.
     refusedWith([], { OMS_GATEWAY_IDLE_TIMEOUT_S: '7' }, 'gateway.idle_timeout_s = 7', 'from 8 to 960');

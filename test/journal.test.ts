@@ -237,6 +237,21 @@ describe('snapshots', () => {
     expect(journal.listSnapshots()).toEqual([{ seq: 5, state_hash: 'h', time_us: 1, size_bytes: 1 }]);
   });
 
+  it('keeps the newest snapshots and deletes the older ones', async () => {
+    const journal = openJournal();
+    journal.append(entries(1, 50));
+    for (const seq of [10, 20, 30, 40, 50]) await journal.putSnapshot({ seq, state_hash: `h${seq}`, bytes: Buffer.from(`s${seq}`), time_us: seq });
+    expect(() => journal.keepNewestSnapshots(0)).toThrow(/positive integer/);
+    await expect(journal.keepNewestSnapshots(2)).resolves.toBe(3);
+    expect(journal.listSnapshots().map((s) => s.seq)).toEqual([40, 50]);
+    expect(journal.latestSnapshot(35)).toBeUndefined();
+    await expect(journal.keepNewestSnapshots(2)).resolves.toBe(0);
+    await journal.close();
+    const reopened = openJournal();
+    expect(reopened.listSnapshots().map((s) => s.seq)).toEqual([40, 50]);
+    expect(Buffer.from(reopened.latestSnapshot()!.bytes).toString()).toBe('s50');
+  });
+
   it('stores a record encoded elsewhere as is, and refuses a truncated or inconsistent one without storing it', async () => {
     const journal = openJournal();
     journal.append(entries(1, 5));

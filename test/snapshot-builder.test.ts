@@ -19,6 +19,7 @@ import { SnapshotBuilder } from '../persistence/snapshot-builder.js';
 import { until } from './support/until.js';
 
 const SNAPSHOT_EVERY_COMMANDS = 150;
+const SNAPSHOTS_KEPT = 2;
 const ORDERS = 200;
 
 const dir = mkdtempSync(join(tmpdir(), 'oms-snapshot-builder-'));
@@ -27,6 +28,7 @@ let lastSeq = 0;
 let lastHash = '';
 let snapshotsStored = 0;
 let snapshotsRequested = 0;
+let snapshotsDeleted = 0;
 
 function orderFlow(): CommandBody[][] {
   const batches: CommandBody[][] = [demoReferenceData()];
@@ -47,7 +49,7 @@ function orderFlow(): CommandBody[][] {
 }
 
 beforeAll(async () => {
-  const host = await CoreHost.start({ journal_path: journalPath, snapshot_every_commands: SNAPSHOT_EVERY_COMMANDS });
+  const host = await CoreHost.start({ journal_path: journalPath, snapshot_every_commands: SNAPSHOT_EVERY_COMMANDS, snapshots_kept: SNAPSHOTS_KEPT });
   const builder = new flatbuffers.Builder(1024);
   let requestId = 0;
   let sinceSnapshot = 0;
@@ -68,6 +70,7 @@ beforeAll(async () => {
       await until('a periodic snapshot', async () => ((await host.metrics()).snapshots_total >= snapshotsRequested ? true : undefined));
     }
     const status = await host.status();
+    snapshotsDeleted = (await host.metrics()).snapshots_deleted_total;
     lastSeq = status.last_seq;
     lastHash = status.state_hash;
   } finally {
@@ -82,10 +85,12 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('periodic snapshots from the builder thread', () => {
-  it('are stored while orders flow, each the state a replay from scratch reaches at its seq', async () => {
+  it('are stored while orders flow (the newest kept), each the state a replay from scratch reaches at its seq', async () => {
     expect(lastSeq).toBeGreaterThan(3 * SNAPSHOT_EVERY_COMMANDS);
     expect(snapshotsRequested).toBeGreaterThanOrEqual(3);
-    expect(snapshotsStored).toBe(snapshotsRequested);
+    // Each stored; all but the newest SNAPSHOTS_KEPT deleted again.
+    expect(snapshotsStored).toBe(SNAPSHOTS_KEPT);
+    expect(snapshotsDeleted).toBe(snapshotsRequested - SNAPSHOTS_KEPT);
     const journal = Journal.open({ path: journalPath, readOnly: true });
     try {
       for (const info of journal.listSnapshots()) {
