@@ -9,6 +9,7 @@
 //
 // Snapshots are serialised by the snapshot builder's thread (persistence/snapshot-builder.ts), not here:
 // serialising a large book took seconds, during which no order moved. This thread only stores them.
+// (persistence/journal.ts writes them in chunks, so that batches commit in between.)
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { Journal } from '../persistence/journal.js';
@@ -108,11 +109,12 @@ function snapshot(id: number): Promise<void> {
     await committed;
     const built = await builder.build(seq);
     if (built.seq !== seq) throw new Error(`invariant: snapshot built at seq ${built.seq}, asked for ${seq}`);
-    await journal.putEncodedSnapshot(built.record);
+    // Stored in chunks, one LMDB transaction each, so that the batches' commits are not queued behind it.
+    await journal.putSnapshot({ seq, state_hash: built.state_hash, bytes: built.bytes, time_us: Date.now() * 1000 });
     metrics.snapshots += 1;
     metrics.snapshotsDeleted += await journal.keepNewestSnapshots(config.snapshots_kept);
     metrics.snapshotSeconds.observe((performance.now() - started) / 1000);
-    if (id !== 0) send({ type: 'snapshot', id, seq, state_hash: built.state_hash, size_bytes: built.size_bytes });
+    if (id !== 0) send({ type: 'snapshot', id, seq, state_hash: built.state_hash, size_bytes: built.bytes.length });
   }).catch((error: unknown) => {
     // A snapshot only shortens recovery: a failed one is counted and reported, the order path goes on.
     // (A journal that failed to store it is poisoned and stops the next batch.)

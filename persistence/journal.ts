@@ -23,7 +23,7 @@
 import { existsSync, mkdirSync, readFileSync, realpathSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { open as openLmdb } from 'lmdb';
-import type { Database, DatabaseOptions, RootDatabase, RootDatabaseOptionsWithPath } from 'lmdb';
+import type { Database, DatabaseOptions, Key, RootDatabase, RootDatabaseOptionsWithPath } from 'lmdb';
 
 export interface JournalOptions {
   /** Directory holding data.mdb/lock.mdb; created if missing (writer only). */
@@ -44,6 +44,13 @@ export interface SnapshotRecord {
   state_hash: string;
   bytes: Uint8Array;
   time_us: number;
+}
+
+/** A stored snapshot whose payload cannot be read back whole (recovery then uses an older one). */
+export class SnapshotUnreadableError extends Error {
+  constructor(readonly seq: number, message: string) {
+    super(message);
+  }
 }
 
 export interface SnapshotInfo {
@@ -151,56 +158,86 @@ function envOptions(path: string, readOnly: boolean, mapSizeBytes: number): Root
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Snapshot record: a fixed little-endian header followed by the hash and the payload, so that listing
-// snapshots reads a few header bytes instead of decoding (and copying) every payload.
+// Snapshots. A header record per snapshot in `snapshots` (key: seq), little-endian:
 //   0 u32 magic | 4 u16 version | 6 u16 hash_size_bytes | 8 f64 seq | 16 f64 time_us | 24 u32 payload_size_bytes
-//   28 state_hash (utf-8) | payload
+//   version 1: 28 state_hash (utf-8) | payload                        (written until 2026-11-25; still read)
+//   version 2: 28 u32 chunk_count | 32 u32 chunk_bytes | 36 state_hash (utf-8)
+// Version 2 keeps the payload in `snapshot_chunks` (key: seq u64 BE | chunk index u32 BE), one LMDB
+// transaction per chunk, and writes the header last: a snapshot exists once its header does. One big value
+// was one big transaction, and every commit queued behind it waited for its write and fsync. Measured with
+// 64-entry batches committing throughout a 170 MB snapshot (the book at 1,000,000 orders): slowest batch
+// 807 ms as one value, 126 ms in 4 MiB chunks, 95 ms in 1 MiB chunks (p50 0.7 ms in all three).
+// Chunks without a header (a writer killed mid-snapshot) are deleted by keepNewestSnapshots.
 
 const SNAPSHOT_MAGIC = 0x4f4d_5353; // "OMSS"
-const SNAPSHOT_VERSION = 1;
+const SNAPSHOT_VERSION_INLINE = 1;
+const SNAPSHOT_VERSION_CHUNKED = 2;
 const SNAPSHOT_HEADER_BYTES = 28;
+const SNAPSHOT_CHUNKED_HEADER_BYTES = 36;
+/** Payload bytes per chunk, i.e. per LMDB transaction of a snapshot write. */
+export const SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
+const SNAPSHOT_CHUNKS_DB_NAME = 'snapshot_chunks';
+const CHUNK_KEY_BYTES = 12;
 
-/**
- * The stored form of a snapshot. It copies the whole payload, so the snapshot builder's thread calls it and
- * the writer stores the result as is (putEncodedSnapshot): a copy of a large book on the core thread was
- * tens of milliseconds of stall.
- */
-export function encodeSnapshotRecord(record: SnapshotRecord): Uint8Array {
-  assertSnapshotRecord(record);
+function chunkKey(seq: number, index: number): Buffer {
+  const key = Buffer.allocUnsafe(CHUNK_KEY_BYTES);
+  writeSeqKey(seq, key, 0);
+  key.writeUInt32BE(index, SEQ_KEY_BYTES);
+  return key;
+}
+
+function chunkKeySeq(key: Uint8Array): number {
+  assert(key.length === CHUNK_KEY_BYTES, `snapshot chunk key has ${key.length} bytes, expected ${CHUNK_KEY_BYTES}`);
+  return readSeqKey(key, 0, SEQ_KEY_BYTES);
+}
+
+function encodeChunkedHeader(record: SnapshotRecord, chunkCount: number): Uint8Array {
   const hash = Buffer.from(record.state_hash, 'utf8');
-  // Never from Node's shared pool: the builder thread transfers the record's whole ArrayBuffer.
-  const out = Buffer.allocUnsafeSlow(SNAPSHOT_HEADER_BYTES + hash.length + record.bytes.length);
+  const out = Buffer.alloc(SNAPSHOT_CHUNKED_HEADER_BYTES + hash.length);
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   view.setUint32(0, SNAPSHOT_MAGIC, true);
-  view.setUint16(4, SNAPSHOT_VERSION, true);
+  view.setUint16(4, SNAPSHOT_VERSION_CHUNKED, true);
   view.setUint16(6, hash.length, true);
   view.setFloat64(8, record.seq, true);
   view.setFloat64(16, record.time_us, true);
   view.setUint32(24, record.bytes.length, true);
-  out.set(hash, SNAPSHOT_HEADER_BYTES);
-  out.set(record.bytes, SNAPSHOT_HEADER_BYTES + hash.length);
+  view.setUint32(28, chunkCount, true);
+  view.setUint32(32, SNAPSHOT_CHUNK_BYTES, true);
+  out.set(hash, SNAPSHOT_CHUNKED_HEADER_BYTES);
   return out;
 }
 
 interface SnapshotHeader {
   info: SnapshotInfo;
+  /** Version 1: where the payload starts in the header record. */
   payload_offset: number;
+  /** Version 2: the payload is in chunk_count chunks of chunk_bytes (the last one shorter). */
+  chunk_count: number;
+  chunk_bytes: number;
 }
 
 function decodeSnapshotHeader(key: number, value: Uint8Array): SnapshotHeader {
   assert(value.length >= SNAPSHOT_HEADER_BYTES, `snapshot ${key}: record truncated (${value.length} bytes)`);
   const view = new DataView(value.buffer, value.byteOffset, value.byteLength);
   assert(view.getUint32(0, true) === SNAPSHOT_MAGIC, `snapshot ${key}: bad magic`);
-  assert(view.getUint16(4, true) === SNAPSHOT_VERSION, `snapshot ${key}: unknown version ${view.getUint16(4, true)}`);
+  const version = view.getUint16(4, true);
+  assert(version === SNAPSHOT_VERSION_INLINE || version === SNAPSHOT_VERSION_CHUNKED, `snapshot ${key}: unknown version ${version}`);
   const hashBytes = view.getUint16(6, true);
   const seq = view.getFloat64(8, true);
   const payloadBytes = view.getUint32(24, true);
-  const payloadOffset = SNAPSHOT_HEADER_BYTES + hashBytes;
   assert(seq === key, `snapshot ${key}: record says seq ${seq}`);
-  assert(value.length === payloadOffset + payloadBytes, `snapshot ${key}: size mismatch, record corrupt`);
-  const hash = Buffer.from(value.buffer, value.byteOffset + SNAPSHOT_HEADER_BYTES, hashBytes).toString('utf8');
-  const info = { seq, state_hash: hash, time_us: view.getFloat64(16, true), size_bytes: payloadBytes };
-  return { info, payload_offset: payloadOffset };
+  const hashOffset = version === SNAPSHOT_VERSION_INLINE ? SNAPSHOT_HEADER_BYTES : SNAPSHOT_CHUNKED_HEADER_BYTES;
+  const hash = (): string => Buffer.from(value.buffer, value.byteOffset + hashOffset, hashBytes).toString('utf8');
+  const info = (): SnapshotInfo => ({ seq, state_hash: hash(), time_us: view.getFloat64(16, true), size_bytes: payloadBytes });
+  if (version === SNAPSHOT_VERSION_INLINE) {
+    assert(value.length === hashOffset + hashBytes + payloadBytes, `snapshot ${key}: size mismatch, record corrupt`);
+    return { info: info(), payload_offset: hashOffset + hashBytes, chunk_count: 0, chunk_bytes: 0 };
+  }
+  assert(value.length === hashOffset + hashBytes, `snapshot ${key}: size mismatch, record corrupt`);
+  const chunkCount = view.getUint32(28, true);
+  const chunkBytes = view.getUint32(32, true);
+  assert(chunkBytes > 0 && chunkCount === Math.ceil(payloadBytes / chunkBytes), `snapshot ${key}: ${chunkCount} chunks of ${chunkBytes} bytes cannot hold ${payloadBytes}`);
+  return { info: info(), payload_offset: 0, chunk_count: chunkCount, chunk_bytes: chunkBytes };
 }
 
 function assertSnapshotRecord(record: SnapshotRecord): void {
@@ -301,6 +338,13 @@ export class Journal {
   private readonly root: RootDatabase<Uint8Array, number>;
   private readonly journal: BinaryDb;
   private readonly snapshots: BinaryDb;
+  /**
+   * Payload chunks of version-2 snapshots (see "Snapshots" above). null only when a read-only open meets a
+   * journal written before chunks existed (lmdb-js gives no handle for a missing named db when read-only).
+   */
+  private readonly chunks: Database<Uint8Array, Buffer> | null;
+  /** A snapshot write in progress (its chunks are committed one transaction at a time), settled or not. */
+  private snapshotWrite: Promise<void> | null = null;
   private readonly readOnly: boolean;
   private readonly lockPath: string | null;
   private durableSeq: number;
@@ -321,6 +365,9 @@ export class Journal {
     this.lockPath = lockPath;
     this.journal = root.openDB<Uint8Array, number>(seqDbOptions(JOURNAL_DB_NAME));
     this.snapshots = root.openDB<Uint8Array, number>(seqDbOptions(SNAPSHOTS_DB_NAME));
+    const chunks: Database<Uint8Array, Buffer> | undefined = root.openDB<Uint8Array, Buffer>({ name: SNAPSHOT_CHUNKS_DB_NAME, encoding: 'binary', keyEncoding: 'binary' });
+    assert(chunks !== undefined || readOnly, 'cannot open the snapshot chunks db');
+    this.chunks = chunks ?? null;
     this.assertContiguous();
     if (!readOnly) this.syncRecoveredTail();
     this.durableSeq = this.storedLastSeq();
@@ -423,19 +470,8 @@ export class Journal {
    */
   putSnapshot(record: SnapshotRecord): Promise<void> {
     if (this.failure !== null) return Promise.reject(this.failure);
-    return this.putEncodedSnapshot(encodeSnapshotRecord(record));
-  }
-
-  /** putSnapshot for a record already encoded (encodeSnapshotRecord), e.g. by another thread. */
-  putEncodedSnapshot(encoded: Uint8Array): Promise<void> {
-    if (this.failure !== null) return Promise.reject(this.failure);
     this.assertWritable();
-    assert(encoded.length >= SNAPSHOT_HEADER_BYTES, `snapshot record of ${encoded.length} bytes is truncated`);
-    const seq = new DataView(encoded.buffer, encoded.byteOffset, encoded.byteLength).getFloat64(8, true);
-    assertSeq(seq, 'snapshot seq');
-    // Checks the whole header against the record's own seq and length: a corrupt record is never stored.
-    const record = decodeSnapshotHeader(seq, encoded).info;
-    assert(record.size_bytes <= SNAPSHOT_BYTES_MAX, `snapshot of ${record.size_bytes} bytes exceeds ${SNAPSHOT_BYTES_MAX}`);
+    assertSnapshotRecord(record);
     assert(record.seq <= this.appendedSeq, `snapshot seq ${record.seq} is past the last appended seq ${this.appendedSeq}`);
     const existing = this.snapshotHeader(record.seq);
     if (existing !== undefined) {
@@ -445,18 +481,53 @@ export class Journal {
       const newest = this.newestCommit;
       return newest === null ? Promise.resolve() : this.awaitDurable(newest, noop);
     }
+    assert(this.snapshotWrite === null, 'one snapshot write at a time');
+    // Cleared before the caller's continuation runs, so that it may prune or write the next one at once.
+    const write = this.writeChunkedSnapshot(record).finally(() => { this.snapshotWrite = null; });
+    this.snapshotWrite = write.then(noop, noop);
+    return write;
+  }
+
+  /** Chunks first, one transaction each, then the header that makes the snapshot exist; durable when resolved. */
+  private async writeChunkedSnapshot(record: SnapshotRecord): Promise<void> {
+    const size = record.bytes.length;
+    const chunkCount = Math.ceil(size / SNAPSHOT_CHUNK_BYTES);
+    for (let i = 0; i < chunkCount; i++) {
+      const start = i * SNAPSHOT_CHUNK_BYTES;
+      // Awaited before the next chunk is queued, so each lands in its own transaction and the core's batches
+      // commit in between. lmdb-js keeps a reference to the bytes until the commit: the caller must not reuse them.
+      await this.putTracked(this.writableChunks(), chunkKey(record.seq, i), record.bytes.subarray(start, Math.min(start + SNAPSHOT_CHUNK_BYTES, size)));
+      if (this.failure !== null) throw this.failure;
+    }
+    const commit = this.putTracked(this.snapshots, record.seq, encodeChunkedHeader(record, chunkCount));
+    // Entries appended before this put sit in the same or an earlier LMDB txn, so they are durable too.
+    const covered = this.appendedSeq;
+    await this.awaitDurable(commit, () => this.advanceDurable(covered));
+  }
+
+  private putTracked<K extends Key>(db: Database<Uint8Array, K>, key: K, value: Uint8Array): Promise<boolean> {
     let commit: Promise<boolean>;
     try {
-      commit = this.snapshots.put(record.seq, encoded);
+      commit = db.put(key, value);
     } catch (error) {
       this.fail(error);
       throw this.failure;
     }
     this.watchCommit(commit);
     this.newestCommit = commit;
-    // Entries appended before this put sit in the same or an earlier LMDB txn, so they are durable too.
-    const covered = this.appendedSeq;
-    return this.awaitDurable(commit, () => this.advanceDurable(covered));
+    return commit;
+  }
+
+  /** Version-2 snapshot chunks stored (all snapshots, and any left by an interrupted write): for inspect and tests. */
+  snapshotChunkCount(): number {
+    this.assertOpen();
+    this.refreshReadView();
+    return this.chunks === null ? 0 : entryCount(this.chunks);
+  }
+
+  private writableChunks(): Database<Uint8Array, Buffer> {
+    assert(this.chunks !== null, 'invariant: a writer always has the snapshot chunks db');
+    return this.chunks;
   }
 
   /**
@@ -468,17 +539,24 @@ export class Journal {
     if (this.failure !== null) return Promise.reject(this.failure);
     this.assertWritable();
     assert(Number.isSafeInteger(count) && count >= 1, `snapshots to keep must be a positive integer, got ${count}`);
+    // A write in progress has chunks and no header yet: they would look like an interrupted write's.
+    assert(this.snapshotWrite === null, 'snapshots pruned while one is being written');
+    this.refreshReadView();
     const old: number[] = [];
-    let kept = 0;
+    const kept = new Set<number>();
     // `end: 0` is explicit: without it lmdb-js would use its default boundary key, which our encoder rejects.
     for (const key of this.snapshots.getKeys({ start: SEQ_MAX, end: 0, reverse: true })) {
-      if (kept < count) kept += 1;
+      if (kept.size < count) kept.add(key);
       else old.push(key);
     }
-    if (old.length === 0) return Promise.resolve(0);
+    const chunkKeys: Buffer[] = [];
+    const chunks = this.writableChunks();
+    for (const key of chunks.getKeys({ start: chunkKey(0, 0) })) if (!kept.has(chunkKeySeq(key))) chunkKeys.push(key);
+    if (old.length === 0 && chunkKeys.length === 0) return Promise.resolve(0);
     let commit: Promise<boolean> = Promise.resolve(true);
     try {
       for (const key of old) commit = this.snapshots.remove(key);
+      for (const key of chunkKeys) commit = chunks.remove(key);
     } catch (error) {
       this.fail(error);
       throw this.failure;
@@ -499,10 +577,30 @@ export class Journal {
       const value = this.snapshots.getBinary(key);
       assert(value !== undefined, `snapshot ${key} vanished between key scan and read`);
       const header = decodeSnapshotHeader(key, value);
-      const bytes = value.subarray(header.payload_offset);
+      const bytes = header.chunk_bytes === 0 ? value.subarray(header.payload_offset) : this.readChunks(key, header);
       return { seq: key, state_hash: header.info.state_hash, time_us: header.info.time_us, bytes };
     }
     return undefined;
+  }
+
+  /** A chunked snapshot's payload, reassembled; throws SnapshotUnreadableError if a chunk is missing or short. */
+  private readChunks(seq: number, header: SnapshotHeader): Uint8Array {
+    const size = header.info.size_bytes;
+    if (this.chunks === null) throw new SnapshotUnreadableError(seq, `snapshot ${seq} is chunked but the journal has no chunks db`);
+    const out = Buffer.allocUnsafe(size);
+    let index = 0;
+    let at = 0;
+    for (const { key, value } of this.chunks.getRange({ start: chunkKey(seq, 0), end: chunkKey(seq, header.chunk_count) })) {
+      const expected = Math.min(header.chunk_bytes, size - at);
+      if (key.readUInt32BE(SEQ_KEY_BYTES) !== index || value.length !== expected) {
+        throw new SnapshotUnreadableError(seq, `chunk ${index} of snapshot ${seq} is missing or has ${value.length} bytes, expected ${expected}`);
+      }
+      out.set(value, at);
+      at += expected;
+      index += 1;
+    }
+    if (index !== header.chunk_count || at !== size) throw new SnapshotUnreadableError(seq, `snapshot ${seq} has ${index} of ${header.chunk_count} chunks`);
+    return out;
   }
 
   listSnapshots(): SnapshotInfo[] {
@@ -523,6 +621,8 @@ export class Journal {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    // A snapshot being written finishes first (its chunks are queued one by one); its caller sees the outcome.
+    if (this.snapshotWrite !== null) await this.snapshotWrite;
     const mustFlush = !this.readOnly && this.failure === null && this.appendedSeq > this.durableSeq;
     try {
       if (mustFlush) await this.flushAppended();
@@ -695,8 +795,8 @@ export class Journal {
 
 function noop(): void {}
 
-function entryCount(db: BinaryDb): number {
-  const stats: { entryCount?: unknown } = db.getStats();
+function entryCount(db: { getStats(): unknown }): number {
+  const stats = db.getStats() as { entryCount?: unknown };
   assert(typeof stats.entryCount === 'number', 'lmdb-js getStats() has no entryCount');
   return stats.entryCount;
 }

@@ -6,6 +6,7 @@ import { Core } from '../core/core.js';
 import type { CoreOptions } from '../core/core.js';
 import { hashBytes } from '../core/state.js';
 import type { Journal, SnapshotRecord } from './journal.js';
+import { SnapshotUnreadableError } from './journal.js';
 
 export interface RecoveryOptions {
   core_options?: CoreOptions;
@@ -78,7 +79,16 @@ function goodSnapshot(journal: Journal, toSeq: number): { snapshot: SnapshotReco
   let bound = toSeq;
   const attemptsMax = journal.listSnapshots().length + 1;
   for (let attempt = 0; attempt < attemptsMax; attempt++) {
-    const candidate = journal.latestSnapshot(bound);
+    let candidate: SnapshotRecord | undefined;
+    try {
+      candidate = journal.latestSnapshot(bound);
+    } catch (error) {
+      // A chunk missing or short: as unusable as a hash mismatch; try the one before.
+      if (!(error instanceof SnapshotUnreadableError)) throw error;
+      skipped += 1;
+      bound = error.seq - 1;
+      continue;
+    }
     if (candidate === undefined) return { snapshot: undefined, skipped };
     if (hashBytes(candidate.bytes) === candidate.state_hash) return { snapshot: candidate, skipped };
     skipped += 1;

@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Core } from '../core/core.js';
 import { hashBytes } from '../core/state.js';
-import { encodeSnapshotRecord, Journal } from './journal.js';
+import { Journal } from './journal.js';
 import { loadState, replayTail } from './recovery.js';
 import type { BuilderReply, BuilderRequest, SnapshotBuilderConfig } from './snapshot-builder.js';
 import { lowerThisThreadsPriority } from './thread-priority.js';
@@ -24,7 +24,7 @@ let core: Core | null = null;
 port.on('message', (request: BuilderRequest) => {
   try {
     const built = build(request.id, request.to_seq);
-    port.postMessage(built, [built.record.buffer as ArrayBuffer]);
+    port.postMessage(built, [built.bytes.buffer as ArrayBuffer]);
   } catch (error) {
     core = null;
     const reply: BuilderReply = { type: 'failed', id: request.id, error: error instanceof Error ? error.message : String(error) };
@@ -38,11 +38,10 @@ function build(id: number, toSeq: number): BuilderReply & { type: 'built' } {
   if (core === null || core.lastSeq() > toSeq) core = loadState(journal, { to_seq: toSeq, core_options: config.core_options }).core;
   else replayTail(core, journal, toSeq);
   if (core.lastSeq() !== toSeq) throw new Error(`snapshot builder reached seq ${core.lastSeq()}, asked for ${toSeq}`);
-  const bytes = core.snapshot();
-  const stateHash = hashBytes(bytes);
-  // Encoded here, not by the writer: it copies the whole payload. The record owns its ArrayBuffer
-  // (allocated for it), so it can be transferred rather than copied again.
-  const record = encodeSnapshotRecord({ seq: toSeq, state_hash: stateHash, bytes, time_us: Date.now() * 1000 });
-  if (record.byteOffset !== 0 || record.byteLength !== record.buffer.byteLength) throw new Error('invariant: snapshot record must own its buffer');
-  return { type: 'built', id, seq: toSeq, state_hash: stateHash, record, size_bytes: bytes.length };
+  const serialised = core.snapshot();
+  // Transferred, not copied: only a buffer that owns its whole ArrayBuffer may be (a small Buffer may share
+  // Node's pool); new Uint8Array(buffer) copies (Buffer's own slice() would not).
+  const owned = serialised.byteOffset === 0 && serialised.byteLength === serialised.buffer.byteLength;
+  const bytes = owned ? serialised : new Uint8Array(serialised);
+  return { type: 'built', id, seq: toSeq, state_hash: hashBytes(bytes), bytes };
 }

@@ -22,16 +22,14 @@ export interface SnapshotBuilderConfig {
 
 export type BuilderRequest = { type: 'build'; id: number; to_seq: number };
 export type BuilderReply =
-  | { type: 'built'; id: number; seq: number; state_hash: string; record: Uint8Array; size_bytes: number }
+  | { type: 'built'; id: number; seq: number; state_hash: string; bytes: Uint8Array }
   | { type: 'failed'; id: number; error: string };
 
 export interface BuiltSnapshot {
   seq: number;
   state_hash: string;
-  /** The stored form (journal.ts encodeSnapshotRecord), for Journal.putEncodedSnapshot. */
-  record: Uint8Array;
-  /** Of the serialised state inside the record. */
-  size_bytes: number;
+  /** The serialised state (core/state.ts). */
+  bytes: Uint8Array;
 }
 
 interface PendingBuild {
@@ -77,7 +75,7 @@ export class SnapshotBuilder {
     });
     worker.on('message', (reply: BuilderReply) => {
       if (this.pending === null || reply.id !== this.pending.id) return;
-      if (reply.type === 'built') this.settle({ seq: reply.seq, state_hash: reply.state_hash, record: reply.record, size_bytes: reply.size_bytes }, null);
+      if (reply.type === 'built') this.settle({ seq: reply.seq, state_hash: reply.state_hash, bytes: reply.bytes }, null);
       else this.settle(null, new Error(`snapshot build failed: ${reply.error}`));
     });
     // A thread that died (out of memory, a bug) is replaced at the next build, which starts from the journal.
