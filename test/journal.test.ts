@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { open as openLmdb } from 'lmdb';
 import { Journal, SNAPSHOT_CHUNK_BYTES } from '../persistence/journal.js';
 import type { JournalEntry } from '../persistence/journal.js';
 import { expectedBytes, expectedSnapshot, SNAPSHOT_TEST_BYTES } from './fixtures/journal-writer.fixture.js';
@@ -250,6 +251,36 @@ describe('snapshots', () => {
     const reopened = openJournal();
     expect(reopened.listSnapshots().map((s) => s.seq)).toEqual([40, 50]);
     expect(Buffer.from(reopened.latestSnapshot()!.bytes).toString()).toBe('s50');
+  });
+
+  it('reads a snapshot written inline (version 1, before chunks) and prunes it like any other', async () => {
+    const journal = openJournal();
+    journal.append(entries(1, 5));
+    await journal.flush();
+    await journal.close();
+    // A version-1 record as the journal wrote it until 2026-11-25: header, hash, payload in one value.
+    const hash = Buffer.from('v1hash');
+    const payload = Buffer.from('inline state');
+    const record = Buffer.alloc(28 + hash.length + payload.length);
+    record.writeUInt32LE(0x4f4d5353, 0);
+    record.writeUInt16LE(1, 4);
+    record.writeUInt16LE(hash.length, 6);
+    record.writeDoubleLE(3, 8);
+    record.writeDoubleLE(42, 16);
+    record.writeUInt32LE(payload.length, 24);
+    hash.copy(record, 28);
+    payload.copy(record, 28 + hash.length);
+    const env = openLmdb({ path: dir, maxDbs: 4 });
+    const key = Buffer.alloc(8);
+    key.writeUInt32BE(3, 4);
+    await env.openDB<Uint8Array, Buffer>({ name: 'snapshots', encoding: 'binary', keyEncoding: 'binary' }).put(key, record);
+    await env.close();
+    const reopened = openJournal();
+    expect(reopened.listSnapshots()).toEqual([{ seq: 3, state_hash: 'v1hash', time_us: 42, size_bytes: payload.length }]);
+    expect(Buffer.from(reopened.latestSnapshot()!.bytes).toString()).toBe('inline state');
+    await reopened.putSnapshot({ seq: 5, state_hash: 'h5', bytes: Buffer.from('chunked'), time_us: 50 });
+    await expect(reopened.keepNewestSnapshots(1)).resolves.toBe(1);
+    expect(reopened.listSnapshots().map((s) => s.seq)).toEqual([5]);
   });
 
   it('stores a large snapshot in chunks and reads it back whole, across a reopen', async () => {
