@@ -51,6 +51,7 @@ export interface CoreMetricsSnapshot {
   snapshots_total: number;
   snapshot_failures_total: number;
   snapshots_deleted_total: number;
+  snapshot_prune_failures_total: number;
   last_seq: number;
   open_orders: number;
   batch_frames: HistogramSnapshot;
@@ -66,6 +67,7 @@ export class CoreMetrics {
   snapshots = 0;
   snapshotFailures = 0;
   snapshotsDeleted = 0;
+  snapshotPruneFailures = 0;
   readonly batchFrames = new FixedHistogram(BATCH_FRAMES_BUCKETS);
   readonly applySeconds = new FixedHistogram(APPLY_SECONDS_BUCKETS);
   readonly commitSeconds = new FixedHistogram(COMMIT_SECONDS_BUCKETS);
@@ -75,7 +77,7 @@ export class CoreMetrics {
     return {
       batches_total: this.batches, commands_journaled_total: this.journaled, frames_refused_total: this.refused,
       snapshots_total: this.snapshots, snapshot_failures_total: this.snapshotFailures,
-      snapshots_deleted_total: this.snapshotsDeleted, last_seq: lastSeq, open_orders: openOrders, batch_frames: this.batchFrames.snapshot(),
+      snapshots_deleted_total: this.snapshotsDeleted, snapshot_prune_failures_total: this.snapshotPruneFailures, last_seq: lastSeq, open_orders: openOrders, batch_frames: this.batchFrames.snapshot(),
       apply_seconds: this.applySeconds.snapshot(), commit_seconds: this.commitSeconds.snapshot(),
       snapshot_seconds: this.snapshotSeconds.snapshot(),
     };
@@ -101,6 +103,7 @@ export function coreMetricsText(s: CoreMetricsSnapshot): string {
     ...scalarText('oms_core_frames_refused_total', 'counter', 'Frames refused undecoded (never journaled)', s.frames_refused_total),
     ...scalarText('oms_core_snapshots_total', 'counter', 'Snapshots stored', s.snapshots_total),
     ...scalarText('oms_core_snapshots_deleted_total', 'counter', 'Older snapshots deleted to keep the newest core.snapshots_kept', s.snapshots_deleted_total),
+    ...scalarText('oms_core_snapshot_prune_failures_total', 'counter', 'Deletions of older snapshots that failed (the new one was stored)', s.snapshot_prune_failures_total),
     ...scalarText('oms_core_snapshot_failures_total', 'counter', 'Snapshots that could not be built or stored (recovery replays more)', s.snapshot_failures_total),
     ...scalarText('oms_core_last_seq', 'gauge', 'Last sequence number applied by the core', s.last_seq),
     ...scalarText('oms_core_open_orders', 'gauge', 'Working orders in the core', s.open_orders),

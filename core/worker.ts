@@ -38,6 +38,9 @@ const builder = new SnapshotBuilder({ journal_path: config.journal_path, map_siz
 let snapshotChain: Promise<void> = Promise.resolve();
 /** A periodic snapshot is requested and not yet stored: the next one waits for it (the queue stays at one). */
 let periodicSnapshotPending = false;
+/** Snapshots requested and not yet stored or failed; an on-demand request beyond this is refused. */
+let snapshotsInFlight = 0;
+const SNAPSHOTS_IN_FLIGHT_MAX = 2;
 
 function send(message: WorkerMessage, transfer: ArrayBuffer[] = []): void {
   port.postMessage(message, transfer);
@@ -101,6 +104,12 @@ function applyBatch(id: number, packed: Uint8Array): void {
  * reads the journal, so it is asked only once those commands are committed (the release chain).
  */
 function snapshot(id: number): Promise<void> {
+  const refusal = closing ? 'the core is closing' : snapshotsInFlight >= SNAPSHOTS_IN_FLIGHT_MAX ? `${snapshotsInFlight} snapshots are already being taken` : null;
+  if (refusal !== null) {
+    if (id !== 0) send({ type: 'snapshot_failed', id, error: refusal });
+    return Promise.resolve();
+  }
+  snapshotsInFlight += 1;
   commandsSinceSnapshot = 0;
   const seq = core.lastSeq();
   const committed = releaseChain;
@@ -112,22 +121,35 @@ function snapshot(id: number): Promise<void> {
     // Stored in chunks, one LMDB transaction each, so that the batches' commits are not queued behind it.
     await journal.putSnapshot({ seq, state_hash: built.state_hash, bytes: built.bytes, time_us: Date.now() * 1000 });
     metrics.snapshots += 1;
-    metrics.snapshotsDeleted += await journal.keepNewestSnapshots(config.snapshots_kept);
     metrics.snapshotSeconds.observe((performance.now() - started) / 1000);
     if (id !== 0) send({ type: 'snapshot', id, seq, state_hash: built.state_hash, size_bytes: built.bytes.length });
+    await prune();
   }).catch((error: unknown) => {
     // A snapshot only shortens recovery: a failed one is counted and reported, the order path goes on.
     // (A journal that failed to store it is poisoned and stops the next batch.)
     metrics.snapshotFailures += 1;
     if (id !== 0) send({ type: 'snapshot_failed', id, error: error instanceof Error ? error.message : String(error) });
-  });
+  }).finally(() => { snapshotsInFlight -= 1; });
   return snapshotChain;
+}
+
+/**
+ * Keeps the newest config.snapshots_kept. After a snapshot was stored and answered: a prune that fails (only a
+ * poisoned journal can, and that stops the next batch anyway) is not a failed snapshot.
+ */
+async function prune(): Promise<void> {
+  try {
+    metrics.snapshotsDeleted += await journal.keepNewestSnapshots(config.snapshots_kept);
+  } catch {
+    metrics.snapshotPruneFailures += 1;
+  }
 }
 
 async function close(id: number): Promise<void> {
   closing = true;
   await releaseChain;
-  // A snapshot being built is finished and stored: the next start then has less to replay.
+  // A snapshot being built is finished and stored (bounded by SNAPSHOT_BUILD_TIMEOUT_MS): the next start
+  // then has less to replay.
   await snapshotChain;
   await builder.close();
   await journal.flush();

@@ -339,10 +339,11 @@ export class Journal {
   private readonly journal: BinaryDb;
   private readonly snapshots: BinaryDb;
   /**
-   * Payload chunks of version-2 snapshots (see "Snapshots" above). null only when a read-only open meets a
-   * journal written before chunks existed (lmdb-js gives no handle for a missing named db when read-only).
+   * Payload chunks of version-2 snapshots (see "Snapshots" above). null only while a read-only open meets a
+   * journal written before chunks existed (lmdb-js gives no handle for a missing named db when read-only);
+   * readers try again when they need it (chunksDb), since a newer writer may have created it since.
    */
-  private readonly chunks: Database<Uint8Array, Buffer> | null;
+  private chunks: Database<Uint8Array, Buffer> | null;
   /** A snapshot write in progress (its chunks are committed one transaction at a time), settled or not. */
   private snapshotWrite: Promise<void> | null = null;
   private readonly readOnly: boolean;
@@ -365,9 +366,8 @@ export class Journal {
     this.lockPath = lockPath;
     this.journal = root.openDB<Uint8Array, number>(seqDbOptions(JOURNAL_DB_NAME));
     this.snapshots = root.openDB<Uint8Array, number>(seqDbOptions(SNAPSHOTS_DB_NAME));
-    const chunks: Database<Uint8Array, Buffer> | undefined = root.openDB<Uint8Array, Buffer>({ name: SNAPSHOT_CHUNKS_DB_NAME, encoding: 'binary', keyEncoding: 'binary' });
-    assert(chunks !== undefined || readOnly, 'cannot open the snapshot chunks db');
-    this.chunks = chunks ?? null;
+    this.chunks = openChunksDb(root);
+    assert(this.chunks !== null || readOnly, 'cannot open the snapshot chunks db');
     this.assertContiguous();
     if (!readOnly) this.syncRecoveredTail();
     this.durableSeq = this.storedLastSeq();
@@ -522,7 +522,13 @@ export class Journal {
   snapshotChunkCount(): number {
     this.assertOpen();
     this.refreshReadView();
-    return this.chunks === null ? 0 : entryCount(this.chunks);
+    const chunks = this.chunksDb();
+    return chunks === null ? 0 : entryCount(chunks);
+  }
+
+  private chunksDb(): Database<Uint8Array, Buffer> | null {
+    if (this.chunks === null) this.chunks = openChunksDb(this.root);
+    return this.chunks;
   }
 
   private writableChunks(): Database<Uint8Array, Buffer> {
@@ -586,11 +592,12 @@ export class Journal {
   /** A chunked snapshot's payload, reassembled; throws SnapshotUnreadableError if a chunk is missing or short. */
   private readChunks(seq: number, header: SnapshotHeader): Uint8Array {
     const size = header.info.size_bytes;
-    if (this.chunks === null) throw new SnapshotUnreadableError(seq, `snapshot ${seq} is chunked but the journal has no chunks db`);
+    const chunks = this.chunksDb();
+    if (chunks === null) throw new SnapshotUnreadableError(seq, `snapshot ${seq} is chunked but the journal has no chunks db`);
     const out = Buffer.allocUnsafe(size);
     let index = 0;
     let at = 0;
-    for (const { key, value } of this.chunks.getRange({ start: chunkKey(seq, 0), end: chunkKey(seq, header.chunk_count) })) {
+    for (const { key, value } of chunks.getRange({ start: chunkKey(seq, 0), end: chunkKey(seq, header.chunk_count) })) {
       const expected = Math.min(header.chunk_bytes, size - at);
       if (key.readUInt32BE(SEQ_KEY_BYTES) !== index || value.length !== expected) {
         throw new SnapshotUnreadableError(seq, `chunk ${index} of snapshot ${seq} is missing or has ${value.length} bytes, expected ${expected}`);
@@ -791,6 +798,11 @@ export class Journal {
     if (value === undefined) return undefined;
     return decodeSnapshotHeader(seq, value);
   }
+}
+
+function openChunksDb(root: RootDatabase<Uint8Array, number>): Database<Uint8Array, Buffer> | null {
+  const db: Database<Uint8Array, Buffer> | undefined = root.openDB<Uint8Array, Buffer>({ name: SNAPSHOT_CHUNKS_DB_NAME, encoding: 'binary', keyEncoding: 'binary' });
+  return db ?? null;
 }
 
 function noop(): void {}

@@ -13,6 +13,12 @@ import type { CoreOptions } from '../core/core.js';
 
 /** V8 young generation of the builder thread (replay allocates an order object per NewOrder, as the core does). */
 export const SNAPSHOT_BUILDER_YOUNG_GENERATION_MB = 64;
+/**
+ * A build that takes longer is abandoned (the thread is terminated; the next build starts over from the
+ * journal). Replay runs at ~250,000 commands/s and serialising 1,000,000 orders takes ~5 s here, at the
+ * lowest CPU priority: ten minutes means a thread that is stuck or starved, not a large book.
+ */
+export const SNAPSHOT_BUILD_TIMEOUT_MS = 10 * 60 * 1000;
 
 export interface SnapshotBuilderConfig {
   journal_path: string;
@@ -42,26 +48,30 @@ export class SnapshotBuilder {
   private worker: Worker | null = null;
   private pending: PendingBuild | null = null;
   private nextId = 1;
+  private closed = false;
 
-  constructor(private readonly config: SnapshotBuilderConfig) {}
+  constructor(private readonly config: SnapshotBuilderConfig, private readonly timeout_ms = SNAPSHOT_BUILD_TIMEOUT_MS) {}
 
   /**
    * The state after `toSeq` serialised, with its hash. One build at a time (the caller chains them). Every
    * entry up to `toSeq` must be committed in the journal: the builder reads it, read-only, from another thread.
    */
   build(toSeq: number): Promise<BuiltSnapshot> {
+    if (this.closed) return Promise.reject(new Error('snapshot builder closed'));
     if (this.pending !== null) return Promise.reject(new Error('invariant: one snapshot build at a time'));
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => this.abandon(worker, `snapshot build at seq ${toSeq} took over ${this.timeout_ms} ms`), this.timeout_ms);
+    return new Promise<BuiltSnapshot>((resolve, reject) => {
       this.pending = { id, resolve, reject };
       const request: BuilderRequest = { type: 'build', id, to_seq: toSeq };
       worker.postMessage(request);
-    });
+    }).finally(() => clearTimeout(timer));
   }
 
-  /** Stops the thread; a build in progress is abandoned (rejected). */
+  /** Stops the thread; a build in progress is abandoned (rejected); later builds are refused. */
   async close(): Promise<void> {
+    this.closed = true;
     const worker = this.worker;
     this.worker = null;
     if (worker !== null) await worker.terminate();
@@ -83,6 +93,12 @@ export class SnapshotBuilder {
     worker.on('exit', (code) => this.lost(worker, new Error(`snapshot builder exited with code ${code}`)));
     this.worker = worker;
     return worker;
+  }
+
+  /** Gives up on the build in progress: its thread is terminated, and the next build starts a new one. */
+  private abandon(worker: Worker, reason: string): void {
+    this.lost(worker, new Error(reason));
+    void worker.terminate();
   }
 
   private lost(worker: Worker, error: Error): void {

@@ -383,29 +383,35 @@ describe('fail-stop', () => {
 describe('crash safety', () => {
   it('a snapshot write killed between its chunk transactions leaves no partial snapshot, and its chunks are cleaned up', async () => {
     const chunksPerSnapshot = Math.ceil(SNAPSHOT_TEST_BYTES / SNAPSHOT_CHUNK_BYTES);
-    let lastStored = 0;
-    for (const afterMs of [5, 40, 120]) {
-      const child = runFixture('snapshots');
+    // First a writer that kills itself 3 chunks into a snapshot (orphans for certain), then kills from outside
+    // at varying moments (wherever they land).
+    const rounds: Array<{ mode: string; afterMs: number }> = [
+      { mode: 'snapshot-dies', afterMs: -1 }, { mode: 'snapshots', afterMs: 5 }, { mode: 'snapshots', afterMs: 40 }, { mode: 'snapshots', afterMs: 120 },
+    ];
+    for (const [round, { mode, afterMs }] of rounds.entries()) {
+      const child = runFixture(mode);
       await child.waitFor((lines) => lines.some((line) => line.startsWith('stored ')), 30_000);
-      // Somewhere inside the next snapshot's chunks (each is its own LMDB transaction).
-      await new Promise((resolve) => setTimeout(resolve, afterMs));
-      child.kill();
+      if (afterMs >= 0) {
+        await new Promise((resolve) => setTimeout(resolve, afterMs));
+        child.kill();
+      }
       await child.exited;
       const stored = child.lines.filter((line) => line.startsWith('stored ')).map((line) => Number(line.slice(7)));
-      lastStored = Math.max(...stored);
       const journal = Journal.open({ path: dir });
       try {
         const listed = journal.listSnapshots().map((info) => info.seq);
         // Durable means listed; whatever is listed reads back whole.
-        expect(listed).toContain(lastStored);
+        expect(listed).toContain(Math.max(...stored));
         for (const seq of listed) expect(Buffer.from(journal.latestSnapshot(seq)!.bytes).equals(expectedSnapshot(seq)), `snapshot ${seq}`).toBe(true);
+        const orphans = journal.snapshotChunkCount() - listed.length * chunksPerSnapshot;
+        if (round === 0) expect(orphans).toBe(3);
+        expect(orphans).toBeGreaterThanOrEqual(0);
         await journal.keepNewestSnapshots(2);
         expect(journal.snapshotChunkCount()).toBe(Math.min(listed.length, 2) * chunksPerSnapshot);
       } finally {
         await journal.close();
       }
     }
-    expect(lastStored).toBeGreaterThan(0);
   });
 
   it('every seq reported durable survives SIGKILL of the writer, with no gaps or partial entries', async () => {

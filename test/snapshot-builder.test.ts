@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as flatbuffers from 'flatbuffers';
+import type { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Command, ExecType, OrdStatus, OrdType, Side, TimeInForce } from '../schemas/generated/oms_generated.js';
 import type { CommandBody } from '../schemas/commands.js';
@@ -30,6 +31,7 @@ let lastHash = '';
 let snapshotsStored = 0;
 let snapshotsRequested = 0;
 let snapshotsDeleted = 0;
+let snapshotFailures = -1;
 
 function orderFlow(): CommandBody[][] {
   const batches: CommandBody[][] = [demoReferenceData()];
@@ -71,7 +73,9 @@ beforeAll(async () => {
       await until('a periodic snapshot', async () => ((await host.metrics()).snapshots_total >= snapshotsRequested ? true : undefined));
     }
     const status = await host.status();
-    snapshotsDeleted = (await host.metrics()).snapshots_deleted_total;
+    const metrics = await host.metrics();
+    snapshotsDeleted = metrics.snapshots_deleted_total;
+    snapshotFailures = metrics.snapshot_failures_total;
     lastSeq = status.last_seq;
     lastHash = status.state_hash;
   } finally {
@@ -92,6 +96,7 @@ describe('periodic snapshots from the builder thread', () => {
     // Each stored; all but the newest SNAPSHOTS_KEPT deleted again.
     expect(snapshotsStored).toBe(SNAPSHOTS_KEPT);
     expect(snapshotsDeleted).toBe(snapshotsRequested - SNAPSHOTS_KEPT);
+    expect(snapshotFailures).toBe(0);
     const journal = Journal.open({ path: journalPath, readOnly: true });
     try {
       for (const info of journal.listSnapshots()) {
@@ -115,8 +120,6 @@ describe('periodic snapshots from the builder thread', () => {
       expect(host.recovery.snapshot_seq).toBe(newest.seq);
       expect(host.recovery.replayed_count).toBe(lastSeq - newest.seq);
       expect(host.recovery.state_hash).toBe(lastHash);
-      const metrics = await host.metrics();
-      expect(metrics.snapshot_failures_total).toBe(0);
     } finally {
       await host.close();
     }
@@ -181,6 +184,41 @@ describe('SnapshotBuilder', () => {
       expect((await first).state_hash).toBe(lastHash);
     } finally {
       await builder.close();
+    }
+  });
+
+  it('a build whose thread dies, or that runs past its time limit, is rejected; the next one starts over; none after close', async () => {
+    const builder = new SnapshotBuilder({ journal_path: journalPath });
+    try {
+      const dying = builder.build(lastSeq);
+      // The thread exists once a build was asked for; kill it as an out-of-memory abort would.
+      await (builder as unknown as { worker: Worker }).worker.terminate();
+      await expect(dying).rejects.toThrow(/exited/);
+      expect((await builder.build(lastSeq)).state_hash).toBe(lastHash);
+    } finally {
+      await builder.close();
+    }
+    await expect(builder.build(lastSeq)).rejects.toThrow(/closed/);
+    const hasty = new SnapshotBuilder({ journal_path: journalPath }, 1);
+    try {
+      await expect(hasty.build(lastSeq)).rejects.toThrow(/took over 1 ms/);
+    } finally {
+      await hasty.close();
+    }
+  });
+});
+
+describe('on-demand snapshots through the core worker', () => {
+  it('two in flight at most: a third request is refused with the reason, the two are stored', async () => {
+    const host = await CoreHost.start({ journal_path: journalPath, snapshots_kept: 5 });
+    try {
+      const asked = [host.snapshot(), host.snapshot(), host.snapshot()];
+      const outcomes = await Promise.allSettled(asked);
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+      expect(String((outcomes[2] as PromiseRejectedResult).reason)).toMatch(/2 snapshots are already being taken/);
+      expect((outcomes[0] as PromiseFulfilledResult<{ state_hash: string }>).value.state_hash).toBe(lastHash);
+    } finally {
+      await host.close();
     }
   });
 });
