@@ -1,6 +1,6 @@
 // Profiles the core's new-order path in-process (CPU profile of the timed loop only, not the setup).
 // Usage: node --import tsx bench/profile.ts [--muted] [--journal] [--orders N] -> bench/results/core.cpuprofile
-// --journal appends each batch to a durable LMDB journal in a temporary directory, two group commits in
+// --journal appends each batch to a durable LMDB journal in a temporary directory, eight group commits in
 // flight, as the core bench does. Open the file in Chrome DevTools (Performance) or any .cpuprofile viewer.
 // For line-level ticks, bundle first (tsx emits single-line code): npx esbuild bench/profile.ts --bundle
 // --platform=node --format=esm --external:lmdb --outfile=/tmp/profile.mjs && node /tmp/profile.mjs
@@ -16,7 +16,7 @@ import { Journal } from '../persistence/journal.js';
 import type { JournalEntry } from '../persistence/journal.js';
 import { newOrderFrames, setupFrames } from './support.js';
 
-const FLUSHES_IN_FLIGHT_MAX = 2;
+const FLUSHES_IN_FLIGHT_MAX = 8;
 const { values } = parseArgs({ options: { muted: { type: 'boolean' }, journal: { type: 'boolean' }, orders: { type: 'string' } } });
 const count = Number(values.orders ?? 300_000);
 const batchSize = 1024;

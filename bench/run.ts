@@ -30,7 +30,7 @@ const FULL_TRANSPORT = { messages: 100_000, window: 256 };
 
 /** --quick must finish in well under a minute on the 2-core CI machine; it proves the harness, not a speed. */
 const QUICK = {
-  core: { orders: 20_000, batch_size: 1024, flushes_in_flight_max: 2 },
+  core: { orders: 20_000, batch_size: 1024, flushes_in_flight_max: 8 },
   transport: QUICK_TRANSPORT,
   open_loop: { rates_per_second: [500], seconds_per_rate: 1 },
   http: { connections: 4, pipelining: 1, duration_s: 1 },
@@ -42,7 +42,7 @@ const QUICK = {
 };
 
 const FULL = {
-  core: { orders: 1_000_000, batch_size: 1024, flushes_in_flight_max: 2 },
+  core: { orders: 1_000_000, batch_size: 1024, flushes_in_flight_max: 8 },
   transport: FULL_TRANSPORT,
   open_loop: { rates_per_second: [1_000, 10_000, 20_000, 50_000], seconds_per_rate: 5 },
   http: { connections: 10, pipelining: 1, duration_s: 10 },
