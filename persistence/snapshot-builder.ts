@@ -40,6 +40,8 @@ export interface BuiltSnapshot {
 
 interface PendingBuild {
   id: number;
+  /** The thread asked: only its death fails this build (an abandoned thread may exit during the next one). */
+  worker: Worker;
   resolve: (built: BuiltSnapshot) => void;
   reject: (error: Error) => void;
 }
@@ -63,7 +65,7 @@ export class SnapshotBuilder {
     const id = this.nextId++;
     const timer = setTimeout(() => this.abandon(worker, `snapshot build at seq ${toSeq} took over ${this.timeout_ms} ms`), this.timeout_ms);
     return new Promise<BuiltSnapshot>((resolve, reject) => {
-      this.pending = { id, resolve, reject };
+      this.pending = { id, worker, resolve, reject };
       const request: BuilderRequest = { type: 'build', id, to_seq: toSeq };
       worker.postMessage(request);
     }).finally(() => clearTimeout(timer));
@@ -103,7 +105,7 @@ export class SnapshotBuilder {
 
   private lost(worker: Worker, error: Error): void {
     if (this.worker === worker) this.worker = null;
-    this.settle(null, error);
+    if (this.pending?.worker === worker) this.settle(null, error);
   }
 
   private settle(built: BuiltSnapshot | null, error: Error | null): void {
