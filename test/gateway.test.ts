@@ -301,6 +301,13 @@ describe('gateway limits and shutdown', () => {
     expect(flood.results().filter((r) => r.events.some((e) => e.kind === 'command_reject' && e.rejectCode === RejectCode.RateLimited)).length).toBeGreaterThanOrEqual(100);
     await flood.close();
 
+    // Another session of the same user: its orders are not the disconnecting session's to cancel.
+    const other = await Conn.open(service.port, 'demo-trader-token');
+    const others: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      if ((await other.answer(other.send(order(`SD-OTHER-${i}`)))).seq > 0) others.push(`SD-OTHER-${i}`);
+    }
+    expect(others).toHaveLength(3);
     const trader = await Conn.open(service.port, 'demo-trader-token');
     trader.session({ kind: 'cancel_on_disconnect', requestId: 3, enabled: true });
     const acknowledged = await trader.until((m) => m.kind === 'status' && m.status.requestId === 3);
@@ -317,6 +324,8 @@ describe('gateway limits and shutdown', () => {
     const deadline = Date.now() + 5000;
     while (Date.now() < deadline && acked.some((id) => state.ordersByClOrdId.get(id)?.pending === null)) await new Promise((r) => setTimeout(r, 20));
     expect(acked.map((id) => state.ordersByClOrdId.get(id)?.pending?.kind)).toEqual(acked.map(() => 1));
+    expect(others.map((id) => state.ordersByClOrdId.get(id)?.pending ?? null)).toEqual(others.map(() => null));
+    await other.close();
     const hash = service.replica.core.hash();
     await service.close();
 
