@@ -41,7 +41,9 @@ async function openLoop(port: number, prefix: string, options: InterferenceOptio
   const frames = newOrderFrames(new flatbuffers.Builder(1024), Math.floor(options.rate_per_second * options.seconds), prefix);
   const result = await runLoadInWorker({
     mode: 'open', frames, rate_per_second: options.rate_per_second, duration_s: options.seconds, in_flight_max: OPEN_LOOP_IN_FLIGHT_MAX,
-    send_lag_ms_max: OPEN_LOOP_SEND_LAG_MS_MAX, drain_ms: OPEN_LOOP_DRAIN_MS, target: omsTarget(port, prefix),
+    // No venue here, so no fills to wait for: answers only ('' prefix). Tracking fills made every phase wait
+    // out the whole drain (5 s each, 25 s of the scenario).
+    send_lag_ms_max: OPEN_LOOP_SEND_LAG_MS_MAX, drain_ms: OPEN_LOOP_DRAIN_MS, target: omsTarget(port, ''),
   });
   if (result.mode !== 'open') throw new Error('ws-load returned a closed-loop result for an open-loop run');
   return result;

@@ -3,6 +3,10 @@
 // and settings), and prints the summary. Machines here are shared and noisy: compare the ratios, which are
 // measured against a baseline in the same run, more than the absolute figures.
 
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runCoreBench } from './core.js';
 import type { CoreBenchResult } from './core.js';
@@ -170,20 +174,63 @@ function markdown(results: SuiteResults, quick: boolean): string {
   ].join('\n');
 }
 
+/** The child's side: one scenario, its result (and scenario 1's, which fix_peer reuses) through files. */
+async function runChild(name: Scenario, sizes: typeof FULL, resultFile: string, transportFile: string | undefined): Promise<void> {
+  const results: SuiteResults = {};
+  if (transportFile !== undefined) results.transport = JSON.parse(readFileSync(transportFile, 'utf8')) as TransportVsOmsResult;
+  await runScenario(name, sizes, results);
+  writeFileSync(resultFile, JSON.stringify(results[name]));
+}
+
+/** Runs one scenario in a fresh process with this process's Node flags; resolves with its result. */
+async function runIsolated(name: Scenario, quick: boolean, results: SuiteResults, dir: string): Promise<void> {
+  const resultFile = join(dir, `${name}.json`);
+  const args = [...process.execArgv, new URL(import.meta.url).pathname, '--child', name, '--result-file', resultFile];
+  if (quick) args.push('--quick');
+  if (name === 'fix_peer' && results.transport !== undefined) {
+    const transportFile = join(dir, 'transport-for-fix-peer.json');
+    writeFileSync(transportFile, JSON.stringify(results.transport));
+    args.push('--transport-file', transportFile);
+  }
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('error', reject);
+    child.on('exit', (exitCode) => resolve(exitCode));
+  });
+  if (code !== 0) throw new Error(`bench: scenario ${name} exited with code ${code}`);
+  (results as Record<string, unknown>)[name] = JSON.parse(readFileSync(resultFile, 'utf8'));
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean' }, only: { type: 'string' },
+      // Internal: how the suite runs one scenario in a child process.
+      child: { type: 'string' }, 'result-file': { type: 'string' }, 'transport-file': { type: 'string' },
+    },
+  });
   const quick = values.quick === true;
+  const sizes = quick ? QUICK : FULL;
+  if (values.child !== undefined) {
+    if (!(SCENARIOS as readonly string[]).includes(values.child) || values['result-file'] === undefined) throw new Error('bench: --child needs a scenario and --result-file');
+    await runChild(values.child as Scenario, sizes, values['result-file'], values['transport-file']);
+    return;
+  }
   const chosen = (values.only?.split(',') ?? [...SCENARIOS]).map((s) => s.trim());
   for (const name of chosen) {
     if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`unknown scenario ${name} (known: ${SCENARIOS.join(', ')})`);
   }
-  const sizes = quick ? QUICK : FULL;
   const results: SuiteResults = {};
-  for (const name of chosen as Scenario[]) {
-    const started = performance.now();
-    process.stderr.write(`bench: ${name}...\n`);
-    await runScenario(name, sizes, results);
-    process.stderr.write(`bench: ${name} done in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  const dir = mkdtempSync(join(tmpdir(), 'oms-bench-suite-'));
+  try {
+    for (const name of chosen as Scenario[]) {
+      const started = performance.now();
+      process.stderr.write(`bench: ${name}...\n`);
+      await runIsolated(name, quick, results, dir);
+      process.stderr.write(`bench: ${name} done in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
   const report = { machine: machine(), quick, scenarios: chosen, settings: sizes, at: new Date().toISOString(), results };
   const text = markdown(results, quick);
