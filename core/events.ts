@@ -8,9 +8,9 @@ import {
 } from '../schemas/generated/oms_generated.js';
 import { FlatWriter } from '../schemas/flat-writer.js';
 import {
-  COMMAND_RESULT, CR, ER, ER_ORIG, ER_TEXT, ER_VENUE_EXEC, EXECUTION_REPORT, RESULT_BATCH, VENUE_REQUEST, VR, VR_ORIG,
+  ER, ER_ORIG, ER_TEXT, ER_VENUE_EXEC, EXECUTION_REPORT, RESULT_BATCH, VENUE_REQUEST, VR, VR_ORIG,
 } from '../schemas/result-layouts.js';
-import { writeEvent } from '../schemas/results.js';
+import { writeEvent, writeResultTable } from '../schemas/results.js';
 import { avgPx } from './fixed.js';
 import type { Order, PendingRequest } from './model.js';
 import { leavesQty, reportedStatus } from './model.js';
@@ -34,10 +34,8 @@ export class ResultWriter {
   private readonly events: number[] = [];
   private readonly eventTypes: number[] = [];
   private eventsCount = 0;
-  private seq = 0;
-  private requestId = 0;
-  private userId = 0;
-  private sessionId = 0;
+  /** The current command's result header; one object, rewritten per command (no allocation per command). */
+  private readonly header = { seq: 0, requestId: 0, userId: 0, sessionId: 0 };
   private eventSerial = 0;
   private timeUs = 0;
   private inCommand = false;
@@ -61,10 +59,11 @@ export class ResultWriter {
     if (this.inCommand) throw new Error('invariant: beginCommand inside a command');
     this.inCommand = true;
     this.eventsCount = 0;
-    this.seq = seq;
-    this.requestId = requestId;
-    this.userId = userId;
-    this.sessionId = sessionId;
+    const header = this.header;
+    header.seq = seq;
+    header.requestId = requestId;
+    header.userId = userId;
+    header.sessionId = sessionId;
     this.timeUs = timeUs;
     this.eventSerial = 0;
   }
@@ -73,18 +72,7 @@ export class ResultWriter {
     if (!this.inCommand) throw new Error('invariant: endCommand outside a command');
     this.inCommand = false;
     if (this.muted) return;
-    const w = this.w;
-    const types = w.byteVector(this.eventTypes, this.eventsCount);
-    const vector = w.offsetVector(this.events, this.eventsCount);
-    const t = COMMAND_RESULT;
-    w.beginTable(t);
-    w.i64(t, CR.seq, this.seq);
-    w.i64(t, CR.requestId, this.requestId);
-    w.u32(t, CR.userId, this.userId);
-    w.u32(t, CR.sessionId, this.sessionId);
-    w.ref(t, CR.eventsType, types);
-    w.ref(t, CR.events, vector);
-    this.results[this.resultsCount++] = w.endTable(t, 0);
+    this.results[this.resultsCount++] = writeResultTable(this.w, this.header, this.eventTypes, this.events, this.eventsCount);
   }
 
   resultCount(): number {
@@ -109,7 +97,7 @@ export class ResultWriter {
   /** OMS ExecID "<seq>.<n>": unique, and the same on every replay because seq is. */
   private execIdString(): number {
     this.eventSerial += 1;
-    return this.w.dottedId(this.seq, this.eventSerial);
+    return this.w.dottedId(this.header.seq, this.eventSerial);
   }
 
   executionReport(order: Order, detail: ExecDetail, status: OrdStatus = reportedStatus(order)): void {

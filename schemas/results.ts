@@ -307,15 +307,25 @@ export function writeCommandResult(w: FlatWriter, result: CommandResultData): nu
     eventTypes[i] = EVENT_TYPE[event.kind];
     eventOffsets[i] = writeEvent(w, event);
   }
-  const types = w.byteVector(eventTypes, count);
-  const events = w.offsetVector(eventOffsets, count);
+  return writeResultTable(w, result, eventTypes, eventOffsets, count);
+}
+
+/**
+ * The CommandResult table around events already written (`types[i]` and `offsets[i]`, i < count): shared by
+ * the gateway (writeCommandResult) and the core's ResultWriter, which writes its events straight from the order.
+ */
+export function writeResultTable(
+  w: FlatWriter, header: Omit<CommandResultData, 'events'>, types: readonly number[], offsets: readonly number[], count: number,
+): number {
+  const typeVector = w.byteVector(types, count);
+  const eventVector = w.offsetVector(offsets, count);
   const t = COMMAND_RESULT;
   w.beginTable(t);
-  w.i64(t, CR.seq, result.seq);
-  w.i64(t, CR.requestId, result.requestId);
-  w.u32(t, CR.userId, result.userId);
-  w.u32(t, CR.sessionId, result.sessionId);
-  w.ref(t, CR.eventsType, types);
-  w.ref(t, CR.events, events);
+  w.i64(t, CR.seq, header.seq);
+  w.i64(t, CR.requestId, header.requestId);
+  w.u32(t, CR.userId, header.userId);
+  w.u32(t, CR.sessionId, header.sessionId);
+  w.ref(t, CR.eventsType, typeVector);
+  w.ref(t, CR.events, eventVector);
   return w.endTable(t, 0);
 }
