@@ -4,7 +4,8 @@
 // a new order in the core profile while it went through the generic FlatBuffers Builder.
 
 import {
-  CxlRejReason, CxlRejResponseTo, Event, ExecType, OrdStatus, RejectCode, TimeInForce, VenueRequestKind,
+  CxlRejReason, CxlRejResponseTo, Event, ExecType, OrdStatus, OrdType, RejectCode, Side, TimeInForce, VenueRequestKind,
+  WorkflowState,
 } from '../schemas/generated/oms_generated.js';
 import { FlatWriter } from '../schemas/flat-writer.js';
 import {
@@ -147,28 +148,21 @@ export class ResultWriter {
   /** A new order refused before it existed: FIX ExecType=Rejected with OrdRejReason, no order id. */
   orderRejected(clOrdId: string, accountId: number, instrumentId: number, code: RejectCode, text: string): void {
     if (this.muted) return;
-    const w = this.w;
-    const cl = w.string(clOrdId);
-    const execId = this.execIdString();
-    const textOffset = w.string(text);
-    const t = EXECUTION_REPORT;
+    // The ExecID of execIdString(), as text: this event goes through the plain-data writer.
+    this.eventSerial += 1;
     // Every other field stays zero, as the Builder's omitted defaults read; TimeInForce's default is Day.
-    w.beginTable(t);
-    w.ref(t, ER.clOrdId, cl);
-    w.ref(t, ER.execId, execId);
-    w.u8(t, ER.execType, ExecType.Rejected);
-    w.u8(t, ER.ordStatus, OrdStatus.Rejected);
-    w.u32(t, ER.accountId, accountId);
-    w.u32(t, ER.instrumentId, instrumentId);
-    w.u8(t, ER.timeInForce, TimeInForce.Day);
-    w.u16(t, ER.ordRejReason, code);
-    w.ref(t, ER.text, textOffset);
-    w.i64(t, ER.transactTimeUs, this.timeUs);
-    this.push(Event.ExecutionReport, w.endTable(t, ER_TEXT));
+    this.push(Event.ExecutionReport, writeEvent(this.w, {
+      kind: 'execution_report', orderId: 0, clOrdId, origClOrdId: '', execId: `${this.header.seq}.${this.eventSerial}`,
+      execType: ExecType.Rejected, ordStatus: OrdStatus.Rejected, accountId, instrumentId, side: Side.Unset,
+      ordType: OrdType.Unset, timeInForce: TimeInForce.Day, orderQty: 0, price: 0, stopPx: 0, lastQty: 0, lastPx: 0,
+      cumQty: 0, leavesQty: 0, avgPx: 0, ordRejReason: code, text, parentOrderId: 0, venueId: 0,
+      workflowState: WorkflowState.None, transactTimeUs: this.timeUs, venueExecId: '',
+    }));
   }
 
   // The rarer events go through the plain-result writer the gateway uses (schemas/results.ts): one writer
   // per table; only the execution report and venue request, written per order, read the order directly.
+  // (orderRejected above is one of them.)
   cancelReject(
     order: Order | null, clOrdId: string, origClOrdId: string, responseTo: CxlRejResponseTo,
     reason: CxlRejReason, code: RejectCode, text: string,
