@@ -179,8 +179,16 @@ export const ENVELOPE_FIELDS = { requestId: 0, timeUs: 1, userId: 2, sessionId: 
  * `builder`, reset first so that callers can reuse one per thread, and come back as a view of its buffer.
  */
 export function encodeCommand(builder: flatbuffers.Builder, envelope: CommandEnvelopeData): Uint8Array {
-  const written = writeOrderFlowCommand(envelope);
-  if (written !== null) return written;
+  return writeOrderFlowCommand(envelope) ?? encodeWithBuilder(builder, envelope);
+}
+
+/** Encodes and copies, for callers that keep the bytes (the builder's buffer is reused). */
+export function encodeCommandCopy(builder: flatbuffers.Builder, envelope: CommandEnvelopeData): Uint8Array {
+  return writeOrderFlowCommand(envelope) ?? encodeWithBuilder(builder, envelope).slice();
+}
+
+/** Reference-data commands, through the generic Builder; a view of its buffer. */
+function encodeWithBuilder(builder: flatbuffers.Builder, envelope: CommandEnvelopeData): Uint8Array {
   builder.clear();
   const body = encodeBody(builder, envelope.command);
   CommandEnvelope.startCommandEnvelope(builder);
@@ -193,11 +201,6 @@ export function encodeCommand(builder: flatbuffers.Builder, envelope: CommandEnv
   const root = CommandEnvelope.endCommandEnvelope(builder);
   builder.finish(root, FILE_IDENTIFIER);
   return builder.asUint8Array();
-}
-
-/** Encodes and copies, for callers that keep the bytes (the builder's buffer is reused). */
-export function encodeCommandCopy(builder: flatbuffers.Builder, envelope: CommandEnvelopeData): Uint8Array {
-  return writeOrderFlowCommand(envelope) ?? encodeCommand(builder, envelope).slice();
 }
 
 // ---- order flow, fixed layouts --------------------------------------------------------------------------
