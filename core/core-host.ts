@@ -5,7 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import type { CommandResultData } from '../schemas/results.js';
 import { decodeResultBatch } from '../schemas/results.js';
-import { packFrames } from './frames.js';
+import { forEachFrame, FramePacker, packFrames } from './frames.js';
 import type { RecoveryReport } from '../persistence/recovery.js';
 import type { CoreMetricsSnapshot } from './worker-metrics.js';
 import type { CoreWorkerConfig, HostMessage, WorkerMessage } from './worker-protocol.js';
@@ -42,6 +42,8 @@ export interface LocatedResult {
   result: CommandResultData;
   batch: Uint8Array;
   index: number;
+  /** The frame the core applied, as it was journaled (a view of the batch the worker handed back). */
+  frame: Uint8Array;
 }
 
 export class CoreQueueFullError extends Error {}
@@ -56,7 +58,8 @@ export class CoreHost {
   private readonly worker: Worker;
   private nextId = 1;
   private readonly waiters = new Map<number, Waiter<WorkerMessage>>();
-  private queued: Uint8Array[] = [];
+  /** Frames waiting for the next batch, packed as they come (one copy each, no buffer per frame). */
+  private queued = new FramePacker();
   private queuedWaiters: Array<Waiter<LocatedResult>> = [];
   private flushScheduled = false;
   private inFlightFrames = 0;
@@ -98,21 +101,24 @@ export class CoreHost {
     return host;
   }
 
-  /** Queues one frame for the next batch; resolves with its result once it is durable. */
+  /**
+   * Queues one frame for the next batch; resolves with its result once it is durable. The frame is copied
+   * before this returns, so it may be a view of memory the caller reuses.
+   */
   submit(frame: Uint8Array): Promise<CommandResultData> {
     return this.submitLocated(frame).then((located) => located.result);
   }
 
-  /** submit(), also saying where the result's bytes are (see LocatedResult). */
+  /** submit(), also saying where the result's bytes and the applied frame are (see LocatedResult). */
   submitLocated(frame: Uint8Array): Promise<LocatedResult> {
     if (this.stopped !== null) return Promise.reject(this.stopped);
-    if (this.queued.length + this.inFlightFrames >= this.options.queued_frames_max) {
+    if (this.queued.count + this.inFlightFrames >= this.options.queued_frames_max) {
       return Promise.reject(new CoreQueueFullError(`core queue holds ${this.options.queued_frames_max} frames`));
     }
     return new Promise((resolve, reject) => {
-      this.queued.push(frame);
+      this.queued.append(frame);
       this.queuedWaiters.push({ resolve, reject });
-      if (this.queued.length >= this.options.batch_frames_max) this.flushQueue();
+      if (this.queued.count >= this.options.batch_frames_max) this.flushQueue();
       else if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flushQueue());
@@ -124,32 +130,36 @@ export class CoreHost {
   async submitBatch(frames: readonly Uint8Array[]): Promise<Uint8Array> {
     if (frames.length > this.options.batch_frames_max) throw new RangeError(`batch of ${frames.length} frames exceeds ${this.options.batch_frames_max}`);
     if (this.stopped !== null) throw this.stopped;
-    if (this.queued.length + this.inFlightFrames + frames.length > this.options.queued_frames_max) {
+    if (this.queued.count + this.inFlightFrames + frames.length > this.options.queued_frames_max) {
       throw new CoreQueueFullError(`core queue holds ${this.options.queued_frames_max} frames`);
     }
-    this.inFlightFrames += frames.length;
+    return (await this.sendPacked(packFrames(frames), frames.length)).bytes;
+  }
+
+  private async sendPacked(packed: Uint8Array, frameCount: number): Promise<{ bytes: Uint8Array; frames: Uint8Array }> {
+    this.inFlightFrames += frameCount;
     try {
-      const reply = await this.request({ type: 'batch', id: this.nextId++, frames: packFrames(frames) }, true);
+      const reply = await this.request({ type: 'batch', id: this.nextId++, frames: packed }, true);
       if (reply.type !== 'results') throw new Error(`expected results, got ${reply.type}`);
-      return reply.bytes;
+      return { bytes: reply.bytes, frames: reply.frames };
     } finally {
-      this.inFlightFrames -= frames.length;
+      this.inFlightFrames -= frameCount;
     }
   }
 
   private flushQueue(): void {
     this.flushScheduled = false;
-    if (this.queued.length === 0) return;
-    const frames = this.queued.splice(0, this.options.batch_frames_max);
-    const waiters = this.queuedWaiters.splice(0, frames.length);
-    if (this.queued.length > 0 && !this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flushQueue());
-    }
-    this.submitBatch(frames).then((bytes) => {
+    const count = this.queued.count;
+    if (count === 0) return;
+    // submitLocated flushes at batch_frames_max, so the packer never holds more than one batch.
+    if (count > this.options.batch_frames_max) throw new Error(`invariant: ${count} frames queued for one batch`);
+    const waiters = this.queuedWaiters;
+    this.queuedWaiters = [];
+    this.sendPacked(this.queued.take(), count).then(({ bytes, frames }) => {
       const results = decodeResultBatch(bytes);
       if (results.length !== waiters.length) throw new Error('invariant: one result per frame');
-      for (let i = 0; i < waiters.length; i++) waiters[i].resolve({ result: results[i], batch: bytes, index: i });
+      const returned = forEachFrame(frames, waiters.length, (frame, i) => waiters[i].resolve({ result: results[i], batch: bytes, index: i, frame }));
+      if (returned !== waiters.length) throw new Error('invariant: the worker handed back a different batch');
     }).catch((error: Error) => {
       for (const waiter of waiters) waiter.reject(error);
     });
@@ -183,7 +193,7 @@ export class CoreHost {
 
   /** Drains queued frames, flushes the journal and stops the worker; nothing acknowledged is lost. */
   async close(): Promise<number> {
-    while (this.queued.length > 0) this.flushQueue();
+    this.flushQueue();
     const reply = await this.request({ type: 'close', id: this.nextId++ }, false);
     if (reply.type !== 'closed') throw new Error(`expected closed, got ${reply.type}`);
     this.stopped = new CoreStoppedError('core closed');
@@ -221,7 +231,7 @@ export class CoreHost {
     for (const waiter of this.waiters.values()) waiter.reject(error);
     this.waiters.clear();
     for (const waiter of this.queuedWaiters) waiter.reject(error);
-    this.queued = [];
+    this.queued = new FramePacker();
     this.queuedWaiters = [];
     this.onFatal(error);
   }

@@ -82,7 +82,10 @@ export class Core {
     const code = error instanceof DecodeError ? error.code : RejectCode.MalformedFrame;
     const text = error instanceof Error ? error.message : 'undecodable frame';
     const h = this.decoder.header;
-    this.out.beginCommand(0, h.requestId, 0, 0, 0);
+    // A stamped frame's user and session are the gateway's, so its reject can go back to that session; a
+    // plain frame's header is whatever the undecodable bytes claimed, and is not repeated.
+    const stamped = this.decoder.stampRead;
+    this.out.beginCommand(0, h.requestId, stamped ? h.userId : 0, stamped ? h.sessionId : 0, stamped ? h.timeUs : 0);
     this.out.commandReject(code, text);
     this.out.endCommand();
   }

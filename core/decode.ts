@@ -15,8 +15,8 @@ import type {
   EnvelopeHeader, KillSwitchCmd, NewOrderCmd, ReplaceOrderCmd, SetLimitsCmd, SetMarkCmd, TickCmd,
   VenueCancelRejectCmd, VenueExecReportCmd,
 } from '../schemas/commands.js';
-import { ENVELOPE_FIELDS } from '../schemas/commands.js';
-import { rootPosition, TableReader, WireError } from '../schemas/wire.js';
+import { ENVELOPE_FIELDS, STAMPED_FIELD_COUNT, STAMPED_FIELDS } from '../schemas/commands.js';
+import { hasIdentifier, rootPosition, STAMPED_FILE_IDENTIFIER, TableReader, WireError } from '../schemas/wire.js';
 
 export interface DecodeLimits {
   /** Whole frame; larger frames are refused before any byte is read. */
@@ -50,6 +50,11 @@ const FIELD_COUNT: Record<Command, number> = {
   [Command.SetMark]: 2, [Command.KillSwitch]: 4, [Command.Tick]: 1,
 };
 const ENVELOPE_FIELD_COUNT = 6;
+/**
+ * What a stamp adds to a client's frame (schemas/stamped.fbs: root offset, identifier, vtable, table, vector
+ * length, alignment padding): a stamped frame may exceed frame_bytes_max by this much, its inner frame not.
+ */
+export const STAMP_OVERHEAD_BYTES_MAX = 64;
 
 /** Lookup of the defined values of a generated numeric enum, without its Unset (0) member. */
 function enumValues(enumObject: object, keepZero = false): Set<number> {
@@ -79,6 +84,13 @@ function checkEnum(values: Set<number>, value: number, name: string): number {
 
 export class CommandDecoder {
   readonly header: EnvelopeHeader = { requestId: 0, timeUs: 0, userId: 0, sessionId: 0 };
+  /**
+   * Whether the last frame was a gateway-stamped one whose stamp was read: its header's time, user and
+   * session are then the gateway's even if the inner frame failed to decode, so that a reject can be
+   * routed back to the session that sent it.
+   */
+  stampRead = false;
+  private readonly stamp = new TableReader();
   private readonly envelope = new TableReader();
   private readonly body = new TableReader();
   private readonly bb = new flatbuffers.ByteBuffer(new Uint8Array(0));
@@ -100,39 +112,78 @@ export class CommandDecoder {
   };
 
   /**
-   * `stamped`: the frame must carry the gateway's time. The gateway decodes client frames with it off, because
-   * it overwrites time, user and session anyway; the core always decodes with it on.
+   * `timeRequired`: a plain (unstamped) frame must carry a positive time_us. The core always decodes with it
+   * on; a reader of client frames as sent (tests, tools) may turn it off.
    */
-  constructor(readonly limits: DecodeLimits = DEFAULT_DECODE_LIMITS, private readonly stamped = true) {}
+  constructor(readonly limits: DecodeLimits = DEFAULT_DECODE_LIMITS, private readonly timeRequired = true) {}
 
   /**
    * Decodes a frame. Throws DecodeError with a reject code; the header is filled as far as it could be read,
    * so that a reject can still echo the request id.
    */
   decode(frame: Uint8Array): CommandBody {
-    this.header.requestId = 0;
-    if (frame.length > this.limits.frame_bytes_max) {
-      throw new DecodeError(RejectCode.OversizedFrame, `frame of ${frame.length} bytes exceeds ${this.limits.frame_bytes_max}`);
+    const h = this.header;
+    h.requestId = 0;
+    h.timeUs = 0;
+    h.userId = 0;
+    h.sessionId = 0;
+    this.stampRead = false;
+    const isStamped = hasIdentifier(frame, STAMPED_FILE_IDENTIFIER);
+    const bytesMax = this.limits.frame_bytes_max + (isStamped ? STAMP_OVERHEAD_BYTES_MAX : 0);
+    if (frame.length > bytesMax) {
+      throw new DecodeError(RejectCode.OversizedFrame, `frame of ${frame.length} bytes exceeds ${bytesMax}`);
     }
     try {
-      return this.decodeUnchecked(frame);
+      return isStamped ? this.decodeStamped(frame) : this.decodeEnvelope(frame, this.timeRequired);
     } catch (error) {
       throw toDecodeError(error);
     }
   }
 
-  private decodeUnchecked(frame: Uint8Array): CommandBody {
+  /** The stamp first, then the client's frame inside it, whose own time, user and session are overridden. */
+  private decodeStamped(frame: Uint8Array): CommandBody {
+    const stamp = this.stamp.init(this.target(frame), rootPosition(this.bb, STAMPED_FILE_IDENTIFIER), STAMPED_FIELD_COUNT);
+    const timeUs = stamp.i64(STAMPED_FIELDS.timeUs);
+    const userId = stamp.u32(STAMPED_FIELDS.userId);
+    const sessionId = stamp.u32(STAMPED_FIELDS.sessionId);
+    const inner = stamp.byteVector(STAMPED_FIELDS.envelope, this.limits.frame_bytes_max + 1);
+    if (timeUs <= 0) throw new DecodeError(RejectCode.InvalidField, 'stamp time_us must be positive');
+    const h = this.header;
+    h.timeUs = timeUs;
+    h.userId = userId;
+    h.sessionId = sessionId;
+    this.stampRead = true;
+    if (inner === null) throw new DecodeError(RejectCode.MalformedFrame, 'stamped command without its envelope');
+    if (inner.length > this.limits.frame_bytes_max) {
+      throw new DecodeError(RejectCode.OversizedFrame, `frame of ${inner.length} bytes exceeds ${this.limits.frame_bytes_max}`);
+    }
+    try {
+      // The client's time is not checked: the stamp's is the command's.
+      return this.decodeEnvelope(inner, false);
+    } finally {
+      h.timeUs = timeUs;
+      h.userId = userId;
+      h.sessionId = sessionId;
+    }
+  }
+
+  private target(frame: Uint8Array): flatbuffers.ByteBuffer {
     const bb = this.bb;
     // ByteBuffer has no public re-target; its fields are the documented way generated code reads.
     (bb as unknown as { bytes_: Uint8Array }).bytes_ = frame;
     bb.setPosition(0);
+    return bb;
+  }
+
+  private decodeEnvelope(frame: Uint8Array, timeRequired: boolean): CommandBody {
+    const bb = this.target(frame);
     const env = this.envelope.init(bb, rootPosition(bb), ENVELOPE_FIELD_COUNT);
     const h = this.header;
     h.requestId = env.u64(ENVELOPE_FIELDS.requestId);
     h.timeUs = env.i64(ENVELOPE_FIELDS.timeUs);
     h.userId = env.u32(ENVELOPE_FIELDS.userId);
     h.sessionId = env.u32(ENVELOPE_FIELDS.sessionId);
-    if (this.stamped && h.timeUs <= 0) throw new DecodeError(RejectCode.InvalidField, 'time_us must be positive');
+    if (timeRequired && h.timeUs <= 0) throw new DecodeError(RejectCode.InvalidField, 'time_us must be positive');
     const type = env.u8(ENVELOPE_FIELDS.commandType) as Command;
     const fieldCount = FIELD_COUNT[type];
     if (fieldCount === undefined || type === Command.NONE) {
@@ -288,6 +339,51 @@ export class CommandDecoder {
       maxPosition: t.i64(5, -1), maxGrossExposure: t.i64(6, -1), maxOpenOrders: t.i64(7, -1),
       maxOrdersPerSecond: t.i64(8, -1),
     };
+  }
+}
+
+const EMPTY_FRAME = new Uint8Array(0);
+const peekBuffer = new flatbuffers.ByteBuffer(EMPTY_FRAME);
+const peekReader = new TableReader();
+
+/**
+ * The request id of a plain client frame, or 0 when it cannot be read. For answering a frame the core never
+ * saw (its queue was full): everything else about the frame is the core's to check.
+ */
+export function peekRequestId(frame: Uint8Array): number {
+  try {
+    (peekBuffer as unknown as { bytes_: Uint8Array }).bytes_ = frame;
+    peekBuffer.setPosition(0);
+    return peekReader.init(peekBuffer, rootPosition(peekBuffer), ENVELOPE_FIELD_COUNT).u64(ENVELOPE_FIELDS.requestId);
+  } catch {
+    return 0;
+  } finally {
+    // The frame may be a socket's buffer that is invalid after its callback: keep no reference to it.
+    (peekBuffer as unknown as { bytes_: Uint8Array }).bytes_ = EMPTY_FRAME;
+  }
+}
+
+const peekStamp = new TableReader();
+
+/**
+ * The command type of a frame the core has journaled (so decodable: the reader's checks cannot fail), plain
+ * or stamped. For metrics by type without a full decode.
+ */
+export function commandTypeOf(frame: Uint8Array): Command {
+  try {
+    (peekBuffer as unknown as { bytes_: Uint8Array }).bytes_ = frame;
+    peekBuffer.setPosition(0);
+    let envelope = frame;
+    if (hasIdentifier(frame, STAMPED_FILE_IDENTIFIER)) {
+      const stamp = peekStamp.init(peekBuffer, rootPosition(peekBuffer, STAMPED_FILE_IDENTIFIER), STAMPED_FIELD_COUNT);
+      const inner = stamp.byteVector(STAMPED_FIELDS.envelope, frame.length);
+      if (inner === null) throw new Error('invariant: a journaled stamped frame has its envelope');
+      envelope = inner;
+      (peekBuffer as unknown as { bytes_: Uint8Array }).bytes_ = envelope;
+    }
+    return peekReader.init(peekBuffer, rootPosition(peekBuffer), ENVELOPE_FIELD_COUNT).u8(ENVELOPE_FIELDS.commandType) as Command;
+  } finally {
+    (peekBuffer as unknown as { bytes_: Uint8Array }).bytes_ = EMPTY_FRAME;
   }
 }
 

@@ -18,6 +18,52 @@ export function packFrames(frames: readonly Uint8Array[]): Uint8Array {
   return packed;
 }
 
+/** First buffer of a FramePacker; it doubles as frames come (a batch of 4,096 orders is ~1 MiB). */
+const PACKER_INITIAL_BYTES = 1 << 16;
+
+/**
+ * Packs frames as they are submitted, in the layout of packFrames: each frame is copied once, when it is
+ * appended, so a caller may hand in a view of memory it reuses (the gateway's stamp writer), and no buffer
+ * is allocated per frame. take() hands the batch over (to be transferred) and starts a new buffer.
+ */
+export class FramePacker {
+  private bytes = new Uint8Array(PACKER_INITIAL_BYTES);
+  private view = new DataView(this.bytes.buffer);
+  private used = 0;
+  count = 0;
+
+  append(frame: Uint8Array): void {
+    const size = FRAME_HEADER_BYTES + align4(frame.length);
+    if (this.used + size > this.bytes.length) this.grow(this.used + size);
+    this.view.setUint32(this.used, frame.length, true);
+    this.bytes.set(frame, this.used + FRAME_HEADER_BYTES);
+    this.used += size;
+    this.count += 1;
+  }
+
+  /** The frames appended since the last take(), packed; the packer starts over with a fresh buffer. */
+  take(): Uint8Array {
+    const packed = this.bytes.subarray(0, this.used);
+    // Sized for a batch like this one: not the largest ever seen, which every later batch would allocate.
+    let capacity = PACKER_INITIAL_BYTES;
+    while (capacity < this.used) capacity *= 2;
+    this.bytes = new Uint8Array(capacity);
+    this.view = new DataView(this.bytes.buffer);
+    this.used = 0;
+    this.count = 0;
+    return packed;
+  }
+
+  private grow(needed: number): void {
+    let capacity = this.bytes.length * 2;
+    while (capacity < needed) capacity *= 2;
+    const bytes = new Uint8Array(capacity);
+    bytes.set(this.bytes.subarray(0, this.used));
+    this.bytes = bytes;
+    this.view = new DataView(bytes.buffer);
+  }
+}
+
 /**
  * Calls `visit` with a view of each frame, in order. The views alias `packed`. Throws if the framing is
  * inconsistent: the packer is ours, so a bad length means memory corruption, not hostile input.

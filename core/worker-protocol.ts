@@ -26,7 +26,8 @@ export type HostMessage =
 
 export type WorkerMessage =
   | { type: 'ready'; report: RecoveryReport }
-  | { type: 'results'; id: number; bytes: Uint8Array }
+  /** `frames`: the batch's own packed frames, handed back (transferred) once durable, for the feeder's replica. */
+  | { type: 'results'; id: number; bytes: Uint8Array; frames: Uint8Array }
   | { type: 'snapshot'; id: number; seq: number; state_hash: string; size_bytes: number }
   | { type: 'snapshot_failed'; id: number; error: string }
   | { type: 'status'; id: number; last_seq: number; state_hash: string }

@@ -89,8 +89,10 @@ function applyBatch(id: number, packed: Uint8Array): void {
   const durable = entries.length > 0
     ? journal.flush().then(() => metrics.commitSeconds.observe((performance.now() - applied) / 1000))
     : Promise.resolve();
+  // The frames go back too, once their commit is done (lmdb-js reads a put's value from the caller's memory
+  // until then): the feeder's replica applies them without having kept a copy of its own.
   releaseChain = releaseChain.then(() => durable).then(
-    () => send({ type: 'results', id, bytes: results }, [results.buffer as ArrayBuffer]),
+    () => send({ type: 'results', id, bytes: results, frames: packed }, [results.buffer as ArrayBuffer, packed.buffer as ArrayBuffer]),
     fail,
   );
   if (config.snapshot_every_commands > 0 && commandsSinceSnapshot >= config.snapshot_every_commands && !periodicSnapshotPending) {

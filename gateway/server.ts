@@ -1,16 +1,17 @@
 // The uWebSockets.js app: WebSocket order entry and the operational HTTP endpoints. Everything here runs on
 // the main thread; the core runs in its worker behind CoreHost.
 //
-// A client frame is checked, inside the uWS callback (which owns the buffer), with the core's own decoder
-// (so garbage never reaches the core or the journal), and re-encoded with the session's user, session id
-// and the gateway's clock: identity comes from the token, never from the client's bytes.
+// A client's command frame is stamped, inside the uWS callback (which owns the buffer), with the session's
+// user, session id and the gateway's clock (schemas/stamped.fbs): identity comes from the token, never from
+// the client's bytes. The core decodes and checks the frame; one it cannot decode is answered with a reject
+// and never journaled.
 
 import * as flatbuffers from 'flatbuffers';
 import { Command, RejectCode } from '../schemas/generated/oms_generated.js';
 import type { CommandBody } from '../schemas/commands.js';
-import { encodeCommandCopy } from '../schemas/commands.js';
+import { encodeCommandCopy, stampCommandView } from '../schemas/commands.js';
 import type { CommandResultData } from '../schemas/results.js';
-import { CommandDecoder, DecodeError, DEFAULT_DECODE_LIMITS } from '../core/decode.js';
+import { peekRequestId } from '../core/decode.js';
 import type { Config } from './config.js';
 import type { GatewayMetrics } from './metrics.js';
 import {
@@ -85,7 +86,6 @@ export class Gateway {
   private readonly sessions = new Map<number, Session>();
   private nextSessionId = 1;
   private readonly builder = new flatbuffers.Builder(4096);
-  private readonly decoder: CommandDecoder;
   private readonly sessionDecoder = new SessionRequestDecoder();
   private listenSocket: us_listen_socket | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
@@ -95,10 +95,7 @@ export class Gateway {
   private flushScheduled = false;
   port = 0;
 
-  constructor(private readonly uws: UwsModule, private readonly deps: GatewayDeps) {
-    // Client frames carry no trustworthy time, user or session (the gateway stamps them), so time is not required.
-    this.decoder = new CommandDecoder({ ...DEFAULT_DECODE_LIMITS, frame_bytes_max: deps.config.gateway.max_payload_bytes }, false);
-  }
+  constructor(private readonly uws: UwsModule, private readonly deps: GatewayDeps) {}
 
   listen(app: TemplatedApp = this.uws.App()): Promise<number> {
     this.mount(app);
@@ -240,8 +237,8 @@ export class Gateway {
       this.rejectFrame(session, 0, RejectCode.RateLimited, `over ${this.deps.config.gateway.messages_per_second_max} messages per second`);
       return;
     }
-    // uWS reuses the buffer once this callback returns. Nothing keeps it: it is decoded here, synchronously,
-    // and what goes on to the core is the gateway's own re-encoding (encodeCommandCopy), so no copy is made.
+    // uWS reuses the buffer once this callback returns. Nothing keeps it: a command is stamped (copied into
+    // the stamp writer, then into the core's next batch) before this returns.
     const bytes = new Uint8Array(message);
     const kind = isBinary ? classifyFrame(bytes) : 'unknown';
     if (kind === 'command') this.command(session, bytes);
@@ -259,17 +256,15 @@ export class Gateway {
     return session.rateWindowCount <= this.deps.config.gateway.messages_per_second_max;
   }
 
+  /**
+   * Not decoded here: the core decodes and checks every command anyway, so the gateway only stamps the
+   * client's bytes with the session's user and the time (schemas/stamped.fbs). A frame the core cannot
+   * decode comes back as a reject with seq 0, routed to this session, and is never journaled.
+   */
   private command(session: Session, bytes: Uint8Array): void {
-    let body: CommandBody;
-    try {
-      body = this.decoder.decode(bytes);
-    } catch (error) {
-      const code = error instanceof DecodeError ? error.code : RejectCode.MalformedFrame;
-      this.rejectFrame(session, this.decoder.header.requestId, code, error instanceof Error ? error.message : 'undecodable frame');
-      return;
-    }
-    const requestId = this.decoder.header.requestId;
-    const frame = encodeCommandCopy(this.builder, { requestId, timeUs: this.deps.nowUs(), userId: session.userId, sessionId: session.sessionId, command: body });
+    // Read now: the buffer is gone once this callback returns, and the catch below runs later.
+    const requestId = peekRequestId(bytes);
+    const frame = stampCommandView({ timeUs: this.deps.nowUs(), userId: session.userId, sessionId: session.sessionId }, bytes);
     this.deps.submit(frame).catch((error: unknown) => {
       this.rejectFrame(session, requestId, RejectCode.RateLimited, `core unavailable: ${error instanceof Error ? error.message : String(error)}`);
     });

@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import * as flatbuffers from 'flatbuffers';
 import { Command, ExecType, RejectCode, TickKind } from '../schemas/generated/oms_generated.js';
 import type { CommandBody } from '../schemas/commands.js';
-import { encodeCommandCopy, ENVELOPE_FIELDS } from '../schemas/commands.js';
-import { rootPosition, TableReader } from '../schemas/wire.js';
+import { encodeCommandCopy } from '../schemas/commands.js';
 import type { CommandResultData, VenueRequestData } from '../schemas/results.js';
 import { SYSTEM_USER_ID } from '../core/checks.js';
 import { CoreHost } from '../core/core-host.js';
+import { commandTypeOf } from '../core/decode.js';
 import type { LocatedResult } from '../core/core-host.js';
 import { DEMO, demoReferenceData } from '../core/demo.js';
 import { coreMetricsText } from '../core/worker-metrics.js';
@@ -27,14 +27,6 @@ import type { SimVenueCommand } from './sim-venue.js';
 import { loadUws } from './uws.js';
 import { FixVenue } from '../venue/fix-venue.js';
 import type { VenueCommand, VenueStatus } from '../venue/fix-venue.js';
-
-const envelopeReader = new TableReader();
-
-/** The command type of a frame this process encoded (so trusted: the reader's checks cannot fail here). */
-function commandType(frame: Uint8Array): Command {
-  const bb = new flatbuffers.ByteBuffer(frame);
-  return envelopeReader.init(bb, rootPosition(bb), 6).u8(ENVELOPE_FIELDS.commandType) as Command;
-}
 
 /** Results kept for resumes after a reconnect (journal seqs); older resumes are told to resync. */
 export const RETRANSMISSION_RESULTS_MAX = 200_000;
@@ -213,19 +205,21 @@ class Service {
   /** The one way into the core. Resolves once the result is durable, applied to the replica and routed. */
   submit(frame: Uint8Array): Promise<CommandResultData> {
     const started = performance.now();
+    // `frame` may be a view the caller reuses (the gateway's stamp writer): the replica applies the copy the
+    // core applied, which comes back with the result.
     return this.host.submitLocated(frame).then((located) => {
-      this.onResult(frame, located);
+      this.onResult(located);
       this.metrics.commandLatency.observe((performance.now() - started) / 1000);
       return located.result;
     });
   }
 
-  private onResult(frame: Uint8Array, { result, batch, index }: LocatedResult): void {
+  private onResult({ result, batch, index, frame }: LocatedResult): void {
     if (result.seq !== 0) {
       this.replica.apply(result.seq, frame);
       this.router.retain(result.seq, batch, index);
       this.metrics.lastSeq.set(result.seq);
-      this.metrics.commands.inc({ type: Command[commandType(frame)] ?? 'unknown' });
+      this.metrics.commands.inc({ type: Command[commandTypeOf(frame)] ?? 'unknown' });
     }
     this.metrics.openOrders.set(this.replica.core.state.openOrders.size);
     const venueRequests: VenueRequestData[] = [];

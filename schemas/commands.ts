@@ -8,7 +8,7 @@ import {
   SetLimits, SetMark, Side, Tick, TickKind, TimeInForce,
 } from './generated/oms_generated.js';
 import { FlatWriter, TableLayout } from './flat-writer.js';
-import { addI64, FILE_IDENTIFIER } from './wire.js';
+import { addI64, FILE_IDENTIFIER, STAMPED_FILE_IDENTIFIER } from './wire.js';
 
 /** The terms of an order, shared by new orders, the core's order state and requests to venues. */
 export interface OrderTerms {
@@ -173,6 +173,17 @@ export interface CommandEnvelopeData extends EnvelopeHeader {
 /** Field indices of CommandEnvelope (the union takes two slots: its type, then its value). */
 export const ENVELOPE_FIELDS = { requestId: 0, timeUs: 1, userId: 2, sessionId: 3, commandType: 4, command: 5 } as const;
 
+/** What the gateway vouches for about a client's frame (schemas/stamped.fbs). */
+export interface CommandStamp {
+  timeUs: number;
+  userId: number;
+  sessionId: number;
+}
+
+/** Field indices of StampedCommand. */
+export const STAMPED_FIELDS = { timeUs: 0, userId: 1, sessionId: 2, envelope: 3 } as const;
+export const STAMPED_FIELD_COUNT = 4;
+
 /**
  * Encodes one envelope. Order-flow commands (new, cancel, replace, venue reports) are written with fixed
  * layouts (schemas/flat-writer.ts) and come back as a fresh copy; the rare reference-data commands go through
@@ -282,6 +293,30 @@ function writeOrderFlowCommand(envelope: CommandEnvelopeData): Uint8Array | null
   w.u8(ENVELOPE, ENVELOPE_FIELDS.commandType, c.type);
   w.ref(ENVELOPE, ENVELOPE_FIELDS.command, body);
   return w.finish(w.endTable(ENVELOPE, 0), FILE_IDENTIFIER);
+}
+
+const STAMPED = new TableLayout('StampedCommand', STAMPED_FIELD_COUNT, [
+  { index: STAMPED_FIELDS.timeUs, width: W8 }, { index: STAMPED_FIELDS.userId, width: W4 },
+  { index: STAMPED_FIELDS.sessionId, width: W4 }, { index: STAMPED_FIELDS.envelope, width: W4 },
+]);
+/** One per thread, apart from commandWriter: a stamped view stays valid while other commands are encoded. */
+const stampWriter = new FlatWriter(8192);
+
+/**
+ * A client's frame wrapped with the gateway's stamp, without decoding it (the core validates it). Returns a
+ * view of this thread's stamp writer, valid until the next stampCommandView call: copy it before then
+ * (CoreHost.submit does, into its batch).
+ */
+export function stampCommandView(stamp: CommandStamp, envelope: Uint8Array): Uint8Array {
+  const w = stampWriter;
+  w.clear();
+  const inner = w.nestedBuffer(envelope);
+  w.beginTable(STAMPED);
+  w.i64(STAMPED, STAMPED_FIELDS.timeUs, stamp.timeUs);
+  w.u32(STAMPED, STAMPED_FIELDS.userId, stamp.userId);
+  w.u32(STAMPED, STAMPED_FIELDS.sessionId, stamp.sessionId);
+  w.ref(STAMPED, STAMPED_FIELDS.envelope, inner);
+  return w.finishView(w.endTable(STAMPED, 0), STAMPED_FILE_IDENTIFIER);
 }
 
 function writeNewOrder(w: FlatWriter, c: NewOrderCmd): number {

@@ -176,6 +176,21 @@ export class FlatWriter {
     return this.offset();
   }
 
+  /**
+   * A [ubyte] vector holding another finished FlatBuffer (a nested_flatbuffer field), copied in. Its first
+   * byte is placed 8-aligned in the finished buffer, so that the nested buffer's own 8-byte fields stay
+   * aligned for readers that care (finish() aligns the whole buffer to 8).
+   */
+  nestedBuffer(source: Uint8Array): number {
+    const size = 4 + ((source.length + 3) & ~3);
+    // The data starts 4 bytes into the reservation: its offset from the end is offset() + size - 4.
+    if (((this.offset() + size - 4) & 7) !== 0) this.pad(4);
+    const start = this.reserveBytes(source.length, false);
+    this.view.setUint32(start, source.length, true);
+    this.bytes.set(source, start + 4);
+    return this.offset();
+  }
+
   // ---- tables --------------------------------------------------------------------------------------------
 
   /** Reserves a table's body; fields are then set by index until endTable. Zeroed, so an unset field reads 0. */
@@ -243,6 +258,15 @@ export class FlatWriter {
    * the finished buffer (the writer's memory is reused).
    */
   finish(root: number, identifier = ''): Uint8Array {
+    return this.finishView(root, identifier).slice();
+  }
+
+  /**
+   * finish() without the copy: a view of the writer's own memory, valid until its next write. For a caller
+   * that copies the bytes at once anyway (CoreHost packs each frame into its batch): allocating a fresh
+   * ArrayBuffer per frame cost ~0.7 us on the gateway's thread.
+   */
+  finishView(root: number, identifier = ''): Uint8Array {
     assert(this.table < 0, 'finish inside a table');
     assert(identifier.length === 0 || identifier.length === 4, 'a file identifier has 4 characters');
     const prefix = 4 + identifier.length;
@@ -254,7 +278,7 @@ export class FlatWriter {
     }
     const at = this.reserve(4);
     this.setOffset(at, root);
-    return this.bytes.slice(this.head);
+    return this.bytes.subarray(this.head);
   }
 
   // ---- internals -----------------------------------------------------------------------------------------

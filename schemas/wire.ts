@@ -11,6 +11,8 @@ import * as flatbuffers from 'flatbuffers';
 export const FILE_IDENTIFIER = 'OMS1';
 /** Identifier of the WebSocket session protocol (schemas/session.fbs). */
 export const SESSION_FILE_IDENTIFIER = 'OMSS';
+/** Identifier of a client frame wrapped with the gateway's stamp (schemas/stamped.fbs). */
+export const STAMPED_FILE_IDENTIFIER = 'OMSG';
 const TWO_POW_32 = 4294967296;
 /** High word bound of a safe integer: |x| < 2^53 means |hi| < 2^21. */
 const SAFE_HI_MAX = 0x1fffff;
@@ -136,6 +138,16 @@ export class TableReader {
     if (target + 4 + length >= this.limit) throw new WireError('malformed', `field ${index}: string out of bounds`);
     if (this.bb.readUint8(target + 4 + length) !== 0) throw new WireError('malformed', `field ${index}: string not NUL-terminated`);
     return decodeUtf8(this.bb.bytes(), target + 4, length);
+  }
+
+  /** A [ubyte] vector as a view of the frame (no copy), checked; null if absent. */
+  byteVector(index: number, maxLength: number): Uint8Array | null {
+    const target = this.ref(index);
+    if (target === 0) return null;
+    const length = this.bb.readUint32(target);
+    if (length > maxLength) throw new WireError('out_of_range', `field ${index}: more than ${maxLength} bytes`);
+    if (target + 4 + length > this.limit) throw new WireError('malformed', `field ${index}: vector out of bounds`);
+    return this.bb.bytes().subarray(target + 4, target + 4 + length);
   }
 
   /** A vector of uint32, checked, copied out (reference data only: not on the hot path). */

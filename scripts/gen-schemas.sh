@@ -11,5 +11,6 @@ mkdir -p "$out"
 # under plain Node ESM (the per-type files flatc writes otherwise import each other without extensions).
 flatc --ts --ts-flat-files -o "$out" schemas/oms.fbs
 flatc --ts --ts-flat-files -I schemas -o "$out" schemas/session.fbs
+flatc --ts --ts-flat-files -I schemas -o "$out" schemas/stamped.fbs
 # session.fbs includes oms.fbs, and flatc imports it without an extension; Node ESM needs '.js'.
 sed -i "s#from './oms_generated';#from './oms_generated.js';#" "$out/session_generated.ts"

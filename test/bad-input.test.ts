@@ -13,9 +13,9 @@ import {
   Command, CxlRejReason, ExecType, KillScope, LimitScope, OrdStatus, OrdType, RejectCode, Side, TickKind, TimeInForce,
 } from '../schemas/generated/oms_generated.js';
 import type { CommandBody, EnvelopeHeader, NewOrderCmd, ReplaceOrderCmd } from '../schemas/commands.js';
-import { encodeCommandCopy } from '../schemas/commands.js';
+import { encodeCommandCopy, stampCommandView } from '../schemas/commands.js';
 import type { CommandResultData, ExecutionReportData } from '../schemas/results.js';
-import { DEFAULT_DECODE_LIMITS } from '../core/decode.js';
+import { commandTypeOf, DEFAULT_DECODE_LIMITS, peekRequestId } from '../core/decode.js';
 import { DEMO, demoInstruments, unsetLimits } from '../core/demo.js';
 import type { CoreState } from '../core/state.js';
 import { stateHash } from '../core/state.js';
@@ -459,6 +459,67 @@ function venueReport(clOrdId: string, execType: ExecType, partial: Partial<Extra
     ordStatus: OrdStatus.Unset, lastQty: 0, lastPx: 0, leavesQty: 0, ordRejReason: 0xffff, venueOrderId: '', text: '', ...partial,
   };
 }
+
+describe('stamped client frames: the gateway wraps them undecoded, the core decodes them', () => {
+  const stamp = (head: { userId: number; sessionId: number; timeUs?: number }, inner: Uint8Array): Uint8Array =>
+    stampCommandView({ timeUs: head.timeUs ?? h.nowUs, userId: head.userId, sessionId: head.sessionId }, inner).slice();
+
+  it('takes user, session and time from the stamp, never from the client frame inside it', () => {
+    // The client claims to be the portfolio manager, session 99, at time 1; the stamp says trader, 42, now.
+    const inner = frameOf(newOrder({ clOrdId: 'STAMP-1' }), { requestId: 777, timeUs: 1, userId: U.pm, sessionId: 99 });
+    const result = h.sendFrame(stamp({ userId: U.trader, sessionId: 42 }, inner));
+    expect(result).toMatchObject({ requestId: 777, userId: U.trader, sessionId: 42 });
+    const order = h.core.state.ordersByClOrdId.get('STAMP-1');
+    expect(order).toMatchObject({ userId: U.trader, transactTimeUs: h.nowUs });
+    expect(commandTypeOf(h.journal[h.journal.length - 1].bytes)).toBe(Command.NewOrder);
+    // Replay reads the journaled stamped frame the same way.
+    expect(h.replayed().hash()).toBe(h.core.hash());
+  });
+
+  it('takes a client frame without a time of its own, and refuses a stamp without one', () => {
+    const inner = frameOf(newOrder({ clOrdId: 'STAMP-2' }), { requestId: 778, timeUs: 0, userId: 0, sessionId: 0 });
+    expect(accepted(h.sendFrame(stamp({ userId: U.trader, sessionId: 42 }, inner))).clOrdId).toBe('STAMP-2');
+    const refused = expectUndecodable(stamp({ userId: U.trader, sessionId: 42, timeUs: 0 }, frameOf(newOrder())), RejectCode.InvalidField, 0);
+    expect(refused.events[0]).toMatchObject({ text: 'stamp time_us must be positive' });
+  });
+
+  it('routes the reject of an undecodable client frame to the stamped session, not to the one the bytes claim', () => {
+    const inner = frameOf(newOrder({ clOrdId: 'STAMP-3' }), { requestId: 779, timeUs: h.nowUs, userId: U.pm, sessionId: 99 });
+    inner.set([0x4f, 0x4d, 0x53, 0x32], 4);
+    const result = expectUndecodable(stamp({ userId: U.trader, sessionId: 42 }, inner), RejectCode.MalformedFrame, 0);
+    expect(result).toMatchObject({ userId: U.trader, sessionId: 42 });
+    // Garbage inside a stamp: refused, and still answered to the stamped session.
+    fc.assert(fc.property(fc.uint8Array({ minLength: 0, maxLength: 300 }), (bytes) => {
+      expect(expectUndecodable(stamp({ userId: U.trader, sessionId: 43 }, bytes), RejectCode.MalformedFrame, 0)).toMatchObject({ sessionId: 43 });
+    }), { numRuns: 200 });
+    // A plain frame that does not decode names no session: its header is only what the bytes claim.
+    expect(expectUndecodable(inner, RejectCode.MalformedFrame, 0)).toMatchObject({ userId: 0, sessionId: 0 });
+  });
+
+  it('refuses a stamp inside a stamp', () => {
+    const inner = stamp({ userId: U.trader, sessionId: 42 }, frameOf(newOrder()));
+    expectUndecodable(stamp({ userId: U.trader, sessionId: 42 }, inner), RejectCode.MalformedFrame, 0);
+  });
+
+  it(`holds a client frame of up to frame_bytes_max (${FRAME_MAX}) and refuses a larger one`, () => {
+    const frame = frameOf(newOrder({ clOrdId: 'STAMP-BIG' }));
+    const padded = (length: number): Uint8Array => {
+      const bytes = new Uint8Array(length);
+      bytes.set(frame);
+      return bytes;
+    };
+    expectUndecodable(stamp({ userId: U.trader, sessionId: 42 }, padded(FRAME_MAX + 1)), RejectCode.OversizedFrame, 0);
+    expect(accepted(h.sendFrame(stamp({ userId: U.trader, sessionId: 42 }, padded(FRAME_MAX)))).clOrdId).toBe('STAMP-BIG');
+  });
+
+  it('reads the request id of a plain frame for answers the core never gives, and 0 from garbage', () => {
+    expect(peekRequestId(frameOf(newOrder(), { requestId: 4711, timeUs: 0, userId: 0, sessionId: 0 }))).toBe(4711);
+    fc.assert(fc.property(fc.uint8Array({ minLength: 0, maxLength: 64 }), (bytes) => {
+      expect(Number.isSafeInteger(peekRequestId(bytes))).toBe(true);
+    }), { numRuns: 200 });
+    expect(peekRequestId(new Uint8Array(0))).toBe(0);
+  });
+});
 
 describe('invalid values', () => {
   it('refuses zero and negative quantities and prices', () => {

@@ -9,7 +9,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Command, ExecType, OrdStatus, OrdType, RejectCode, Side, TimeInForce } from '../schemas/generated/oms_generated.js';
 import type { CommandBody, NewOrderCmd } from '../schemas/commands.js';
-import { encodeCommandCopy } from '../schemas/commands.js';
+import { encodeCommandCopy, stampCommandView } from '../schemas/commands.js';
 import type { CommandResultData, ExecutionReportData } from '../schemas/results.js';
 import { DEMO } from '../core/demo.js';
 import { stateHash } from '../core/state.js';
@@ -188,6 +188,15 @@ describe('gateway with the simulated venue', () => {
     middle.session({ kind: 'subscribe', requestId: 77, scope: SubscriptionScope.Account, accountId: 999 });
     const status = await middle.until((m) => m.kind === 'status' && m.status.requestId === 77);
     expect(status.kind === 'status' && status.status.code).toBe(SessionStatusCode.Error);
+    // Only the gateway stamps a frame with a user: a client's own stamp claiming the GROWTH trader is refused.
+    const forged = stampCommandView({ timeUs: 1, userId: DEMO.users.trader, sessionId: 1 }, encodeCommandCopy(new flatbuffers.Builder(256), {
+      requestId: 31, timeUs: 1, userId: DEMO.users.trader, sessionId: 1, command: order('GW-FORGED', { accountId: DEMO.accounts.GROWTH }),
+    })).slice();
+    const answered = trader.results().length;
+    trader.sendRaw(forged);
+    await trader.resultCount(answered + 1, 5000);
+    expect(trader.results().at(-1)).toMatchObject({ seq: 0, events: [expect.objectContaining({ kind: 'command_reject', rejectCode: RejectCode.MalformedFrame })] });
+    expect(service.replica.core.state.ordersByClOrdId.has('GW-FORGED')).toBe(false);
     expect(hashExceptSeq(service)).toBe(before);
     await Promise.all([trader.close(), middle.close()]);
   });
