@@ -3,7 +3,7 @@
 // true by construction.
 
 import { Command, OrdType, RejectCode, Role, Side, TimeInForce } from '../schemas/generated/oms_generated.js';
-import { absBig, LIMIT_MONEY_DIGITS, limitToMoneyScale, notional, toMoneyScale } from './fixed.js';
+import { absBig, LIMIT_MONEY_DIGITS, limitToMoneyScale, notional, POW10_NUMBER, toMoneyScale } from './fixed.js';
 import type { OrderTerms } from '../schemas/commands.js';
 import type { Instrument, LimitSet, Order, User } from './model.js';
 import { LIMIT_UNSET, positionKey } from './model.js';
@@ -20,7 +20,7 @@ export function reject(code: RejectCode, text: string): Reject {
 
 /** User id 0 is the OMS process itself (bootstrap, timers); the gateway never gives it to a session. */
 export const SYSTEM_USER_ID = 0;
-const SYSTEM_USER: User = { userId: SYSTEM_USER_ID, name: 'system', role: Role.System, accountIds: [], allAccounts: true };
+export const SYSTEM_USER: User = { userId: SYSTEM_USER_ID, name: 'system', role: Role.System, accountIds: [], allAccounts: true };
 
 export function resolveUser(state: CoreState, userId: number): User | null {
   if (userId === SYSTEM_USER_ID) return SYSTEM_USER;
@@ -152,8 +152,9 @@ export function exceedsMoneyLimit(instrument: Instrument, qty: number, px: numbe
   const amount = qty * px * instrument.multiplier;
   if (Number.isSafeInteger(amount)) {
     const shift = digits - LIMIT_MONEY_DIGITS;
-    const left = shift >= 0 ? amount : amount * 10 ** -shift;
-    const right = shift >= 0 ? limitMicros * 10 ** shift : limitMicros;
+    // Digits are at most 2 x PRECISION_DIGITS_MAX, so |shift| <= 18: inside the exact powers of ten.
+    const left = shift >= 0 ? amount : amount * POW10_NUMBER[-shift];
+    const right = shift >= 0 ? limitMicros * POW10_NUMBER[shift] : limitMicros;
     if (Number.isSafeInteger(left) && Number.isSafeInteger(right)) return left > right;
   }
   return orderMoney(instrument, qty, px) > limitToMoneyScale(limitMicros);

@@ -17,6 +17,8 @@ export const PRECISION_DIGITS_MAX = 12;
 
 const POW10: bigint[] = [];
 for (let i = 0; i <= 40; i++) POW10.push(10n ** BigInt(i));
+/** 10^i as numbers, exact up to 10^22 (every power of ten a double holds exactly). */
+export const POW10_NUMBER: readonly number[] = Array.from({ length: 23 }, (_, i) => 10 ** i);
 
 export function pow10(digits: number): bigint {
   // Not assert(): its message would be built on every call, and money paths call this per fill.
@@ -38,8 +40,16 @@ export function toMoneyScale(amount: bigint, pricePrecision: number, qtyPrecisio
   return amount * pow10(shift);
 }
 
+/** The last conversion: the same few limits are converted on every order, two bigints each time otherwise. */
+let lastLimit = 0;
+let lastLimitMoney = 0n;
+
 export function limitToMoneyScale(limit: number): bigint {
-  return BigInt(limit) * pow10(MONEY_SCALE_DIGITS - LIMIT_MONEY_DIGITS);
+  if (limit !== lastLimit) {
+    lastLimitMoney = BigInt(limit) * pow10(MONEY_SCALE_DIGITS - LIMIT_MONEY_DIGITS);
+    lastLimit = limit;
+  }
+  return lastLimitMoney;
 }
 
 /** Average price in price units x 10^AVG_PX_EXTRA_DIGITS, rounded half-up; 0 when nothing is filled. */
