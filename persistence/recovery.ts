@@ -105,12 +105,13 @@ export function replayTail(core: Core, journal: Journal, toSeq: number, options:
   core.out.muted = true;
   let count = 0;
   try {
-    for (const entry of journal.read(core.lastSeq() + 1, toSeq)) {
-      core.replay(entry.seq, entry.bytes);
+    // Transient views, no copy per entry: the core decodes each frame before the next is read.
+    journal.forEachTransient(core.lastSeq() + 1, toSeq, (seq, bytes) => {
+      core.replay(seq, bytes);
       count += 1;
-      options.on_applied?.(core, entry.seq);
-      if (options.on_progress !== undefined && count % progressEvery === 0) options.on_progress(entry.seq, toSeq);
-    }
+      options.on_applied?.(core, seq);
+      if (options.on_progress !== undefined && count % progressEvery === 0) options.on_progress(seq, toSeq);
+    });
   } finally {
     core.out.muted = false;
   }
