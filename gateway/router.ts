@@ -91,11 +91,12 @@ export class ReportRouter {
 
   /** The positions (as of the replica now: it has applied `share`'s command) that the fills in `share` moved. */
   positionsMovedBy(share: CommandResultData): PositionData[] {
-    const state = this.replica.core.state;
     const moved: PositionData[] = [];
     const seen = new Set<number>();
     for (const event of share.events) {
       if (event.kind !== 'execution_report' || event.execType !== ExecType.Trade || event.venueId === 0) continue;
+      // Read only for a fill: reading catches the replica up, which a report without fills need not wait for.
+      const state = this.replica.core.state;
       const key = positionKey(event.accountId, event.instrumentId);
       const position = state.positions.get(key);
       const instrument = state.instruments.get(event.instrumentId);

@@ -1,6 +1,7 @@
 // CoreHost packs each frame into its next batch when it is submitted (FramePacker), so a caller may hand in a
 // view of memory it reuses at once (the gateway's stamp writer does), and gets back the frame the core applied
-// with its result (the worker hands the batch back once durable). Against a real core worker and journal.
+// with its result (the worker hands the batch back once durable); the gateway's replica queues those frames
+// and applies them when read. Against a real core worker and journal.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,8 +95,23 @@ describe('CoreHost with a real worker', () => {
       expect(result.events[0]).toMatchObject({ kind: 'execution_report', clOrdId: `CH-${i}` });
       replica.apply(result.seq, frame);
     });
+    // Queued, not yet applied: the replica catches up when read.
+    expect(replica.pendingCount).toBe(200);
     const status = await host.status();
     expect(replica.lastSeq()).toBe(status.last_seq);
     expect(replica.core.hash()).toBe(status.state_hash);
+    expect(replica.pendingCount).toBe(0);
+    expect(replica.core.state.ordersByClOrdId.get('CH-199')?.userId).toBe(DEMO.users.trader);
+  });
+
+  it('refuses a gap in what the replica is given, before queuing anything', async () => {
+    const builder = new flatbuffers.Builder(1024);
+    const frame = encodeCommandCopy(builder, { requestId: 1, timeUs: T0_US, userId: DEMO.users.trader, sessionId: 5, command: newOrder('CH-GAP') });
+    const { result, frame: applied } = await host.submitLocated(frame);
+    expect(() => replica.apply(result.seq + 1, applied)).toThrow(/replica gap/);
+    expect(replica.pendingCount).toBe(0);
+    replica.apply(result.seq, applied);
+    expect(replica.core.state.ordersByClOrdId.has('CH-GAP')).toBe(true);
+    expect(replica.core.hash()).toBe((await host.status()).state_hash);
   });
 });

@@ -158,6 +158,11 @@ describe('gateway with the simulated venue', () => {
     const trader = await Conn.open(service.port, 'demo-trader-token');
     const requestId = trader.send(order('GW-1'));
     const answer = await trader.answer(requestId);
+    // Read your writes: once acknowledged over the WebSocket, the order is in what the HTTP API reads (the
+    // replica applies lazily, but before any read).
+    const viaHttp = await fetch(`http://127.0.0.1:${service.port}/v1/orders/GW-1`, { headers: { authorization: 'Bearer demo-trader-token' } });
+    expect(viaHttp.status).toBe(200);
+    expect(((await viaHttp.json()) as { order: { cl_ord_id: string } }).order.cl_ord_id).toBe('GW-1');
     // The client claimed user 999 / session 999: the journal records the token's user.
     expect(answer.userId).toBe(DEMO.users.trader);
     expect(answer.seq).toBeGreaterThan(0);
