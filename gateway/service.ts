@@ -98,8 +98,6 @@ class Service {
    * the GC to trace, where the sets grew with every order of a long-lived session until it disconnected.
    */
   private enteredBy = new Uint32Array(ENTERED_BY_INITIAL_LENGTH);
-  /** Venue requests of this turn's results, sent by settle() once the replica holds their orders. */
-  private pendingVenueRequests: VenueRequestData[] = [];
   private settleScheduled = false;
 
   constructor(private readonly config: Config, readonly host: CoreHost, readonly replica: Replica,
@@ -218,10 +216,10 @@ class Service {
   }
 
   /**
-   * Everything here needs only the result, except routing to sessions other than the sender (which reads
-   * the replica, and so catches it up first). The replica's apply and the venue requests (a FIX venue reads
-   * the order from the replica) wait for settle(), queued after the gateway's flush of this turn: the
-   * sender's acknowledgement goes out before the replica's ~3 us per command.
+   * Everything here needs only the result, except routing to sessions other than the sender and requests to
+   * a FIX venue (both read the replica, and so catch it up first). Otherwise the replica's apply waits for
+   * settle(), queued after the gateway's flush of this turn: the sender's acknowledgement goes out before
+   * the replica's ~3 us per command.
    */
   private onResult({ result, batch, index, frame }: LocatedResult): void {
     if (result.seq !== 0) {
@@ -230,27 +228,26 @@ class Service {
       this.metrics.lastSeq.set(result.seq);
       this.metrics.commands.inc({ type: Command[commandTypeOf(frame)] ?? 'unknown' });
     }
+    const venueRequests: VenueRequestData[] = [];
     for (const event of result.events) {
-      if (event.kind === 'venue_request') this.pendingVenueRequests.push(event);
+      if (event.kind === 'venue_request') venueRequests.push(event);
       else if (event.kind === 'command_reject' || event.kind === 'cancel_reject') this.metrics.rejects.inc({ reason: RejectCode[event.rejectCode] ?? String(event.rejectCode) });
       else if (event.kind === 'execution_report' && event.execType === ExecType.Rejected && event.orderId === 0) this.metrics.rejects.inc({ reason: RejectCode[event.ordRejReason] ?? String(event.ordRejReason) });
       else if (event.kind === 'execution_report' && event.execType === ExecType.PendingNew && this.gateway.isLiveSession(result.sessionId)) this.rememberOrder(result.sessionId, event.orderId);
     }
     this.gateway.route(result);
+    for (const request of venueRequests) this.toVenue(request);
     if (!this.settleScheduled) {
       this.settleScheduled = true;
       setImmediate(() => this.settle());
     }
   }
 
-  /** End of a turn's results: the replica catches up, then the venue requests go out, in seq order. */
+  /** End of a turn's results, after the gateway's flush: the replica catches up. */
   private settle(): void {
     this.settleScheduled = false;
     this.replica.catchUp();
     this.metrics.openOrders.set(this.replica.core.state.openOrders.size);
-    const requests = this.pendingVenueRequests;
-    this.pendingVenueRequests = [];
-    for (const request of requests) this.toVenue(request);
   }
 
   private rememberOrder(sessionId: number, orderId: number): void {
@@ -286,6 +283,8 @@ class Service {
     }
     const fixVenue = this.fixVenues.get(request.venueId);
     if (fixVenue !== undefined) {
+      // A FIX venue reads the order (and its instrument and account) from the replica.
+      this.replica.catchUp();
       fixVenue.handle(request);
       return;
     }
