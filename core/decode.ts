@@ -128,10 +128,11 @@ export class CommandDecoder {
     h.userId = 0;
     h.sessionId = 0;
     this.stampRead = false;
+    // A stamped frame checks its sizes once its stamp is read (a few fixed reads, whatever the length), so
+    // that even an oversized one is answered to the session that sent it.
     const isStamped = hasIdentifier(frame, STAMPED_FILE_IDENTIFIER);
-    const bytesMax = this.limits.frame_bytes_max + (isStamped ? STAMP_OVERHEAD_BYTES_MAX : 0);
-    if (frame.length > bytesMax) {
-      throw new DecodeError(RejectCode.OversizedFrame, `frame of ${frame.length} bytes exceeds ${bytesMax}`);
+    if (!isStamped && frame.length > this.limits.frame_bytes_max) {
+      throw new DecodeError(RejectCode.OversizedFrame, `frame of ${frame.length} bytes exceeds ${this.limits.frame_bytes_max}`);
     }
     try {
       return isStamped ? this.decodeStamped(frame) : this.decodeEnvelope(frame, this.timeRequired);
@@ -146,13 +147,18 @@ export class CommandDecoder {
     const timeUs = stamp.i64(STAMPED_FIELDS.timeUs);
     const userId = stamp.u32(STAMPED_FIELDS.userId);
     const sessionId = stamp.u32(STAMPED_FIELDS.sessionId);
-    const inner = stamp.byteVector(STAMPED_FIELDS.envelope, this.limits.frame_bytes_max + 1);
     if (timeUs <= 0) throw new DecodeError(RejectCode.InvalidField, 'stamp time_us must be positive');
     const h = this.header;
     h.timeUs = timeUs;
     h.userId = userId;
     h.sessionId = sessionId;
+    // From here on a reject goes back to the stamped session, whatever is wrong with the inner frame.
     this.stampRead = true;
+    const stampedBytesMax = this.limits.frame_bytes_max + STAMP_OVERHEAD_BYTES_MAX;
+    if (frame.length > stampedBytesMax) {
+      throw new DecodeError(RejectCode.OversizedFrame, `stamped frame of ${frame.length} bytes exceeds ${stampedBytesMax}`);
+    }
+    const inner = stamp.byteVector(STAMPED_FIELDS.envelope, frame.length);
     if (inner === null) throw new DecodeError(RejectCode.MalformedFrame, 'stamped command without its envelope');
     if (inner.length > this.limits.frame_bytes_max) {
       throw new DecodeError(RejectCode.OversizedFrame, `frame of ${inner.length} bytes exceeds ${this.limits.frame_bytes_max}`);

@@ -22,6 +22,8 @@ export class Replica {
   private pendingFrames: Uint8Array[] = [];
   /** Highest seq queued (every queued frame is durable: the core answered it). */
   private queuedSeq: number;
+  /** Set when applying failed: the replica no longer matches the core, and every later use says so. */
+  private failure: Error | null = null;
 
   private constructor(core: Core) {
     core.out.muted = true;
@@ -52,6 +54,7 @@ export class Replica {
 
   /** Queues a frame the core journaled under `seq`; results arrive in seq order, so a gap is a bug. */
   apply(seq: number, frame: Uint8Array): void {
+    if (this.failure !== null) throw this.failure;
     if (seq !== this.queuedSeq + 1) throw new Error(`invariant: replica gap: expected seq ${this.queuedSeq + 1}, got ${seq}`);
     this.queuedSeq = seq;
     this.pendingSeqs.push(seq);
@@ -60,14 +63,23 @@ export class Replica {
   }
 
   /** Applies everything queued, in seq order. */
+  /**
+   * Applies everything queued, in seq order. A failure is an invariant broken (the core applied the same
+   * frames): it is kept and thrown again by every later use, and the service stops the process.
+   */
   catchUp(): void {
+    if (this.failure !== null) throw this.failure;
     if (this.pendingSeqs.length === 0) return;
     const seqs = this.pendingSeqs;
     const frames = this.pendingFrames;
-    // Swapped out first: a failure below must not leave frames to be applied twice.
     this.pendingSeqs = [];
     this.pendingFrames = [];
-    for (let i = 0; i < seqs.length; i++) this.applied.replay(seqs[i], frames[i]);
-    if (this.applied.lastSeq() !== this.queuedSeq) throw new Error(`invariant: replica at ${this.applied.lastSeq()} after catching up to ${this.queuedSeq}`);
+    try {
+      for (let i = 0; i < seqs.length; i++) this.applied.replay(seqs[i], frames[i]);
+      if (this.applied.lastSeq() !== this.queuedSeq) throw new Error(`invariant: replica at ${this.applied.lastSeq()} after catching up to ${this.queuedSeq}`);
+    } catch (error) {
+      this.failure = error instanceof Error ? error : new Error(String(error));
+      throw this.failure;
+    }
   }
 }

@@ -11,7 +11,7 @@ import { Command, RejectCode } from '../schemas/generated/oms_generated.js';
 import type { CommandBody } from '../schemas/commands.js';
 import { encodeCommandCopy, stampCommandView } from '../schemas/commands.js';
 import type { CommandResultData } from '../schemas/results.js';
-import { peekRequestId } from '../core/decode.js';
+import { DEFAULT_DECODE_LIMITS, peekRequestId } from '../core/decode.js';
 import type { Config } from './config.js';
 import type { GatewayMetrics } from './metrics.js';
 import {
@@ -264,6 +264,12 @@ export class Gateway {
   private command(session: Session, bytes: Uint8Array): void {
     // Read now: the buffer is gone once this callback returns, and the catch below runs later.
     const requestId = peekRequestId(bytes);
+    // The core refuses it anyway; answered here, a frame over the core's limit (max_payload_bytes may be set
+    // higher) is not copied twice and sent across to it.
+    if (bytes.length > DEFAULT_DECODE_LIMITS.frame_bytes_max) {
+      this.rejectFrame(session, requestId, RejectCode.OversizedFrame, `frame of ${bytes.length} bytes exceeds ${DEFAULT_DECODE_LIMITS.frame_bytes_max}`);
+      return;
+    }
     const frame = stampCommandView({ timeUs: this.deps.nowUs(), userId: session.userId, sessionId: session.sessionId }, bytes);
     this.deps.submit(frame).catch((error: unknown) => {
       this.rejectFrame(session, requestId, RejectCode.RateLimited, `core unavailable: ${error instanceof Error ? error.message : String(error)}`);

@@ -107,11 +107,12 @@ class Service {
   }
 
   async start(uws: ReturnType<typeof loadUws>['uws']): Promise<void> {
-    const state = this.replica.core.state;
+    // Readers go through this.replica.core each time (never a state captured once): that read applies what
+    // the replica has queued (gateway/replica.ts).
     this.gateway = new Gateway(uws, {
       config: this.config, router: this.router, metrics: this.metrics,
       tokens: new Map(this.config.auth.tokens.map((t) => [t.token, t.user_id])),
-      userExists: (userId) => state.users.has(userId),
+      userExists: (userId) => this.replica.core.state.users.has(userId),
       lastSeq: () => this.replica.lastSeq(), nowUs: () => this.clock.nowUs(),
       submit: (frame) => this.submit(frame), openOrdersOfSession: (sessionId) => this.openOrdersOf(sessionId),
       ready: () => this.readyFlag,
@@ -149,8 +150,9 @@ class Service {
     const sink = (command: SimVenueCommand): void => {
       this.submit(this.frameOf(DEMO.users.venue, command)).catch((error: unknown) => this.log({ event: 'venue_submit_failed', error: String(error) }));
     };
+    // The mark is read through the replica each time: a SetMark earlier in the same turn must count.
     this.venue = new SimulatedVenue({ seed: this.config.sim_venue.seed, venue_id: DEMO.venues.SIM, id_prefix: prefix }, sink,
-      (instrumentId) => state.instruments.get(instrumentId)?.markPx ?? 0);
+      (instrumentId) => this.replica.core.state.instruments.get(instrumentId)?.markPx ?? 0);
     // Orders the previous process left at the simulated venue died with it: say so, as a venue would.
     let serial = 0;
     for (const order of state.openOrders) {
@@ -189,8 +191,11 @@ class Service {
 
   private startFixVenues(): void {
     for (const venueConfig of this.config.fix.venues) {
+      const replica = this.replica;
       const venue = new FixVenue({
-        venue: venueConfig, storeDir: FixVenue.defaultStoreDir(this.config.data.dir, venueConfig), state: this.replica.core.state,
+        venue: venueConfig, storeDir: FixVenue.defaultStoreDir(this.config.data.dir, venueConfig),
+        // A getter: every read the venue makes (outgoing requests, incoming reports) catches the replica up.
+        get state() { return replica.core.state; },
         submit: (command: VenueCommand) => this.submit(this.frameOf(DEMO.users.venue, command)), log: this.log,
       });
       this.fixVenues.set(venueConfig.venue_id, venue);
@@ -235,18 +240,27 @@ class Service {
       else if (event.kind === 'execution_report' && event.execType === ExecType.Rejected && event.orderId === 0) this.metrics.rejects.inc({ reason: RejectCode[event.ordRejReason] ?? String(event.ordRejReason) });
       else if (event.kind === 'execution_report' && event.execType === ExecType.PendingNew && this.gateway.isLiveSession(result.sessionId)) this.rememberOrder(result.sessionId, event.orderId);
     }
-    this.gateway.route(result);
-    for (const request of venueRequests) this.toVenue(request);
+    // Scheduled before anything below can throw: the replica is caught up (or fails the process) regardless.
     if (!this.settleScheduled) {
       this.settleScheduled = true;
       setImmediate(() => this.settle());
     }
+    this.gateway.route(result);
+    for (const request of venueRequests) this.toVenue(request);
   }
 
   /** End of a turn's results, after the gateway's flush: the replica catches up. */
   private settle(): void {
     this.settleScheduled = false;
-    this.replica.catchUp();
+    try {
+      this.replica.catchUp();
+    } catch (error) {
+      // The replica diverged from the core: reads would be wrong from here on. Stop, like a failed core:
+      // the next start recovers from the journal.
+      this.log({ event: 'replica_failed', error: error instanceof Error ? error.message : String(error) });
+      this.host.onFatal(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
     this.metrics.openOrders.set(this.replica.core.state.openOrders.size);
   }
 
@@ -283,8 +297,6 @@ class Service {
     }
     const fixVenue = this.fixVenues.get(request.venueId);
     if (fixVenue !== undefined) {
-      // A FIX venue reads the order (and its instrument and account) from the replica.
-      this.replica.catchUp();
       fixVenue.handle(request);
       return;
     }

@@ -475,8 +475,8 @@ export class Journal {
   /**
    * Calls visit(seq, bytes) for entries fromSeq..toSeq (inclusive) in order, from one consistent LMDB
    * snapshot, and returns how many it visited. `bytes` is a view of lmdb-js's read buffer, valid only until
-   * visit returns: for replay, which decodes each entry at once. Anything kept must be copied (read() gives
-   * copies).
+   * the next lmdb-js read on this thread (the next entry at the latest): for replay, which decodes each
+   * entry at once. Anything kept must be copied (read() gives copies).
    */
   forEachTransient(fromSeq: number, toSeq: number, visit: (seq: number, bytes: Uint8Array) => void): number {
     this.assertOpen();

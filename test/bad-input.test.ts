@@ -508,7 +508,11 @@ describe('stamped client frames: the gateway wraps them undecoded, the core deco
       bytes.set(frame);
       return bytes;
     };
-    expectUndecodable(stamp({ userId: U.trader, sessionId: 42 }, padded(FRAME_MAX + 1)), RejectCode.OversizedFrame, 0);
+    // Oversized by a little (the inner check) or by a lot (the whole stamped frame): refused, and still
+    // answered to the stamped session.
+    for (const length of [FRAME_MAX + 1, FRAME_MAX + 4, FRAME_MAX + 100, 1 << 16]) {
+      expect(expectUndecodable(stamp({ userId: U.trader, sessionId: 42 }, padded(length)), RejectCode.OversizedFrame, 0)).toMatchObject({ userId: U.trader, sessionId: 42 });
+    }
     expect(accepted(h.sendFrame(stamp({ userId: U.trader, sessionId: 42 }, padded(FRAME_MAX)))).clOrdId).toBe('STAMP-BIG');
   });
 

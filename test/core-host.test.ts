@@ -114,4 +114,15 @@ describe('CoreHost with a real worker', () => {
     expect(replica.core.state.ordersByClOrdId.has('CH-GAP')).toBe(true);
     expect(replica.core.hash()).toBe((await host.status()).state_hash);
   });
+
+  it('a replica that cannot apply what it was given fails for good, rather than reading on from a gap', async () => {
+    const broken = await Replica.fromHost(host);
+    broken.apply(broken.lastSeq() + 1, new Uint8Array([1, 2, 3, 4]));
+    broken.apply(broken.lastSeq() + 1, new Uint8Array([5, 6, 7, 8]));
+    const failure = (() => { try { broken.catchUp(); return null; } catch (error) { return error as Error; } })();
+    expect(failure).not.toBeNull();
+    // The same failure every time after, whatever the caller: never a state missing commands.
+    expect(() => broken.core).toThrow(failure?.message);
+    expect(() => broken.apply(broken.lastSeq() + 1, new Uint8Array(8))).toThrow(failure?.message);
+  });
 });

@@ -11,6 +11,7 @@ import { Command, ExecType, OrdStatus, OrdType, RejectCode, Side, TimeInForce } 
 import type { CommandBody, NewOrderCmd } from '../schemas/commands.js';
 import { encodeCommandCopy, stampCommandView } from '../schemas/commands.js';
 import type { CommandResultData, ExecutionReportData } from '../schemas/results.js';
+import { DEFAULT_DECODE_LIMITS } from '../core/decode.js';
 import { DEMO } from '../core/demo.js';
 import { stateHash } from '../core/state.js';
 import type { Config } from '../gateway/config.js';
@@ -414,4 +415,34 @@ describe('gateway under pressure', () => {
     expect(acknowledged.filter((id) => !state.ordersByClOrdId.has(id))).toEqual([]);
     await service.close();
   }, 30_000);
+});
+
+describe('gateway with max_payload_bytes above the core frame limit', () => {
+  it('answers a command over the core limit itself, with its request id, and journals nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oms-gw-big-'));
+    const base = config(dir, { sim: false });
+    const service = await startService({ ...base, gateway: { ...base.gateway, max_payload_bytes: 16_384 } }, quiet);
+    try {
+      const trader = await Conn.open(service.port, 'demo-trader-token');
+      const frame = encodeCommandCopy(new flatbuffers.Builder(256), { requestId: 4242, timeUs: 0, userId: 0, sessionId: 0, command: order('GW-BIG') });
+      const padded = new Uint8Array(DEFAULT_DECODE_LIMITS.frame_bytes_max + 1);
+      padded.set(frame);
+      const lastSeq = service.replica.lastSeq();
+      trader.sendRaw(padded);
+      const answer = await trader.answer(4242);
+      expect(answer).toMatchObject({ seq: 0, events: [expect.objectContaining({ kind: 'command_reject', rejectCode: RejectCode.OversizedFrame })] });
+      // The same frame at the limit is taken.
+      const atLimit = padded.subarray(0, DEFAULT_DECODE_LIMITS.frame_bytes_max);
+      const second = encodeCommandCopy(new flatbuffers.Builder(256), { requestId: 4243, timeUs: 0, userId: 0, sessionId: 0, command: order('GW-AT-LIMIT') });
+      atLimit.fill(0);
+      atLimit.set(second);
+      trader.sendRaw(atLimit.slice());
+      expect((await trader.answer(4243)).seq).toBeGreaterThan(lastSeq);
+      expect(service.replica.core.state.ordersByClOrdId.has('GW-BIG')).toBe(false);
+      await trader.close();
+    } finally {
+      await service.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 20_000);
 });
