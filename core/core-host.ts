@@ -5,7 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import type { CommandResultData } from '../schemas/results.js';
 import { decodeResultBatch } from '../schemas/results.js';
-import { forEachFrame, FramePacker, packFrames } from './frames.js';
+import { forEachFrame, FramePacker } from './frames.js';
 import type { RecoveryReport } from '../persistence/recovery.js';
 import type { CoreMetricsSnapshot } from './worker-metrics.js';
 import type { CoreWorkerConfig, HostMessage, WorkerMessage } from './worker-protocol.js';
@@ -124,16 +124,6 @@ export class CoreHost {
         setImmediate(() => this.flushQueue());
       }
     });
-  }
-
-  /** Sends frames as one batch and resolves with the raw ResultBatch bytes (the gateway forwards them). */
-  async submitBatch(frames: readonly Uint8Array[]): Promise<Uint8Array> {
-    if (frames.length > this.options.batch_frames_max) throw new RangeError(`batch of ${frames.length} frames exceeds ${this.options.batch_frames_max}`);
-    if (this.stopped !== null) throw this.stopped;
-    if (this.queued.count + this.inFlightFrames + frames.length > this.options.queued_frames_max) {
-      throw new CoreQueueFullError(`core queue holds ${this.options.queued_frames_max} frames`);
-    }
-    return (await this.sendPacked(packFrames(frames), frames.length)).bytes;
   }
 
   private async sendPacked(packed: Uint8Array, frameCount: number): Promise<{ bytes: Uint8Array; frames: Uint8Array }> {

@@ -143,7 +143,7 @@ export class CommandDecoder {
 
   /** The stamp first, then the client's frame inside it, whose own time, user and session are overridden. */
   private decodeStamped(frame: Uint8Array): CommandBody {
-    const stamp = this.stamp.init(this.target(frame), rootPosition(this.bb, STAMPED_FILE_IDENTIFIER), STAMPED_FIELD_COUNT);
+    const stamp = this.stamp.init(retarget(this.bb, frame), rootPosition(this.bb, STAMPED_FILE_IDENTIFIER), STAMPED_FIELD_COUNT);
     const timeUs = stamp.i64(STAMPED_FIELDS.timeUs);
     const userId = stamp.u32(STAMPED_FIELDS.userId);
     const sessionId = stamp.u32(STAMPED_FIELDS.sessionId);
@@ -158,8 +158,7 @@ export class CommandDecoder {
     if (frame.length > stampedBytesMax) {
       throw new DecodeError(RejectCode.OversizedFrame, `stamped frame of ${frame.length} bytes exceeds ${stampedBytesMax}`);
     }
-    const inner = stamp.byteVector(STAMPED_FIELDS.envelope, frame.length);
-    if (inner === null) throw new DecodeError(RejectCode.MalformedFrame, 'stamped command without its envelope');
+    const inner = stampedEnvelope(stamp, frame);
     if (inner.length > this.limits.frame_bytes_max) {
       throw new DecodeError(RejectCode.OversizedFrame, `frame of ${inner.length} bytes exceeds ${this.limits.frame_bytes_max}`);
     }
@@ -173,16 +172,8 @@ export class CommandDecoder {
     }
   }
 
-  private target(frame: Uint8Array): flatbuffers.ByteBuffer {
-    const bb = this.bb;
-    // ByteBuffer has no public re-target; its fields are the documented way generated code reads.
-    (bb as unknown as { bytes_: Uint8Array }).bytes_ = frame;
-    bb.setPosition(0);
-    return bb;
-  }
-
   private decodeEnvelope(frame: Uint8Array, timeRequired: boolean): CommandBody {
-    const bb = this.target(frame);
+    const bb = retarget(this.bb, frame);
     const env = this.envelope.init(bb, rootPosition(bb), ENVELOPE_FIELD_COUNT);
     const h = this.header;
     h.requestId = env.u64(ENVELOPE_FIELDS.requestId);
@@ -348,8 +339,23 @@ export class CommandDecoder {
   }
 }
 
+/** Points a reused ByteBuffer at `frame`: ByteBuffer has no public re-target; its fields are the documented way generated code reads. */
+function retarget(bb: flatbuffers.ByteBuffer, frame: Uint8Array): flatbuffers.ByteBuffer {
+  (bb as unknown as { bytes_: Uint8Array }).bytes_ = frame;
+  bb.setPosition(0);
+  return bb;
+}
+
+/** The client's frame inside a stamp (a view of `frame`), whose stamp table `stamp` has read. */
+function stampedEnvelope(stamp: TableReader, frame: Uint8Array): Uint8Array {
+  const inner = stamp.byteVector(STAMPED_FIELDS.envelope, frame.length);
+  if (inner === null) throw new DecodeError(RejectCode.MalformedFrame, 'stamped command without its envelope');
+  return inner;
+}
+
 const EMPTY_FRAME = new Uint8Array(0);
 const peekBuffer = new flatbuffers.ByteBuffer(EMPTY_FRAME);
+const peekStamp = new TableReader();
 const peekReader = new TableReader();
 
 /**
@@ -358,18 +364,15 @@ const peekReader = new TableReader();
  */
 export function peekRequestId(frame: Uint8Array): number {
   try {
-    (peekBuffer as unknown as { bytes_: Uint8Array }).bytes_ = frame;
-    peekBuffer.setPosition(0);
-    return peekReader.init(peekBuffer, rootPosition(peekBuffer), ENVELOPE_FIELD_COUNT).u64(ENVELOPE_FIELDS.requestId);
+    const bb = retarget(peekBuffer, frame);
+    return peekReader.init(bb, rootPosition(bb), ENVELOPE_FIELD_COUNT).u64(ENVELOPE_FIELDS.requestId);
   } catch {
     return 0;
   } finally {
     // The frame may be a socket's buffer that is invalid after its callback: keep no reference to it.
-    (peekBuffer as unknown as { bytes_: Uint8Array }).bytes_ = EMPTY_FRAME;
+    retarget(peekBuffer, EMPTY_FRAME);
   }
 }
-
-const peekStamp = new TableReader();
 
 /**
  * The command type of a frame the core has journaled (so decodable: the reader's checks cannot fail), plain
@@ -377,19 +380,14 @@ const peekStamp = new TableReader();
  */
 export function commandTypeOf(frame: Uint8Array): Command {
   try {
-    (peekBuffer as unknown as { bytes_: Uint8Array }).bytes_ = frame;
-    peekBuffer.setPosition(0);
-    let envelope = frame;
+    let bb = retarget(peekBuffer, frame);
     if (hasIdentifier(frame, STAMPED_FILE_IDENTIFIER)) {
-      const stamp = peekStamp.init(peekBuffer, rootPosition(peekBuffer, STAMPED_FILE_IDENTIFIER), STAMPED_FIELD_COUNT);
-      const inner = stamp.byteVector(STAMPED_FIELDS.envelope, frame.length);
-      if (inner === null) throw new Error('invariant: a journaled stamped frame has its envelope');
-      envelope = inner;
-      (peekBuffer as unknown as { bytes_: Uint8Array }).bytes_ = envelope;
+      const stamp = peekStamp.init(bb, rootPosition(bb, STAMPED_FILE_IDENTIFIER), STAMPED_FIELD_COUNT);
+      bb = retarget(peekBuffer, stampedEnvelope(stamp, frame));
     }
-    return peekReader.init(peekBuffer, rootPosition(peekBuffer), ENVELOPE_FIELD_COUNT).u8(ENVELOPE_FIELDS.commandType) as Command;
+    return peekReader.init(bb, rootPosition(bb), ENVELOPE_FIELD_COUNT).u8(ENVELOPE_FIELDS.commandType) as Command;
   } finally {
-    (peekBuffer as unknown as { bytes_: Uint8Array }).bytes_ = EMPTY_FRAME;
+    retarget(peekBuffer, EMPTY_FRAME);
   }
 }
 

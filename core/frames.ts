@@ -3,19 +3,13 @@
 
 export const FRAME_HEADER_BYTES = 4;
 
-/** Packs frames; each frame is copied once, into the buffer that is then transferred. */
+/** Packs frames at once (tests, tools); the feeder packs as frames come, with a FramePacker. */
 export function packFrames(frames: readonly Uint8Array[]): Uint8Array {
   let total = 0;
   for (const frame of frames) total += FRAME_HEADER_BYTES + align4(frame.length);
-  const packed = new Uint8Array(total);
-  const view = new DataView(packed.buffer);
-  let at = 0;
-  for (const frame of frames) {
-    view.setUint32(at, frame.length, true);
-    packed.set(frame, at + FRAME_HEADER_BYTES);
-    at += FRAME_HEADER_BYTES + align4(frame.length);
-  }
-  return packed;
+  const packer = new FramePacker(Math.max(total, FRAME_HEADER_BYTES));
+  for (const frame of frames) packer.append(frame);
+  return packer.take();
 }
 
 /** First scratch buffer of a FramePacker; it doubles as frames come (a batch of 4,096 orders is ~1 MiB). */
@@ -29,10 +23,15 @@ const PACKER_INITIAL_BYTES = 1 << 16;
  * order path's p99 in the interference benchmark) and keeps the scratch buffer for the next batch.
  */
 export class FramePacker {
-  private bytes = new Uint8Array(PACKER_INITIAL_BYTES);
-  private view = new DataView(this.bytes.buffer);
+  private bytes: Uint8Array;
+  private view: DataView;
   private used = 0;
   count = 0;
+
+  constructor(initialBytes = PACKER_INITIAL_BYTES) {
+    this.bytes = new Uint8Array(initialBytes);
+    this.view = new DataView(this.bytes.buffer);
+  }
 
   append(frame: Uint8Array): void {
     const size = FRAME_HEADER_BYTES + align4(frame.length);

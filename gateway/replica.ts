@@ -62,7 +62,6 @@ export class Replica {
     if (this.pendingSeqs.length >= REPLICA_PENDING_FRAMES_MAX) this.catchUp();
   }
 
-  /** Applies everything queued, in seq order. */
   /**
    * Applies everything queued, in seq order. A failure is an invariant broken (the core applied the same
    * frames): it is kept and thrown again by every later use, and the service stops the process.

@@ -463,12 +463,7 @@ export class Journal {
 
   /** Entries fromSeq..toSeq (inclusive) in order, read lazily from one consistent LMDB snapshot. */
   read(fromSeq: number, toSeq?: number): IterableIterator<JournalEntry> {
-    this.assertOpen();
-    this.refreshReadView();
-    assertSeq(fromSeq, 'fromSeq');
-    const last = toSeq ?? this.lastSeq();
-    if (toSeq !== undefined) assertSeq(toSeq, 'toSeq');
-    const first = Math.max(fromSeq, this.firstSeq());
+    const { first, last } = this.readRange(fromSeq, toSeq);
     return this.iterate(first, last);
   }
 
@@ -479,21 +474,24 @@ export class Journal {
    * entry at once. Anything kept must be copied (read() gives copies).
    */
   forEachTransient(fromSeq: number, toSeq: number, visit: (seq: number, bytes: Uint8Array) => void): number {
-    this.assertOpen();
-    this.refreshReadView();
-    assertSeq(fromSeq, 'fromSeq');
-    assertSeq(toSeq, 'toSeq');
-    const first = Math.max(fromSeq, this.firstSeq());
-    if (first > toSeq) return 0;
+    const { first, last } = this.readRange(fromSeq, toSeq);
+    if (first > last) return 0;
     let expected = first;
-    for (const { key, value } of this.journalViews.getRange({ start: first, end: toSeq, inclusiveEnd: true })) {
-      // Per entry of every replay: plain ifs, so that the messages are built only on failure.
-      if (key !== expected) throw new Error(`invariant: journal gap: expected seq ${expected}, found ${key}`);
-      if (expected > toSeq) throw new Error(`invariant: read past requested end ${toSeq}`);
+    for (const { key, value } of this.journalViews.getRange({ start: first, end: last, inclusiveEnd: true })) {
+      checkNextEntry(key, expected, last);
       visit(key, value);
       expected++;
     }
     return expected - first;
+  }
+
+  /** The stored part of fromSeq..toSeq (toSeq defaults to the last durable seq), checked, on a fresh read view. */
+  private readRange(fromSeq: number, toSeq: number | undefined): { first: number; last: number } {
+    this.assertOpen();
+    this.refreshReadView();
+    assertSeq(fromSeq, 'fromSeq');
+    if (toSeq !== undefined) assertSeq(toSeq, 'toSeq');
+    return { first: Math.max(fromSeq, this.firstSeq()), last: toSeq ?? this.lastSeq() };
   }
 
   count(): number {
@@ -830,9 +828,7 @@ export class Journal {
     if (first > last) return;
     let expected = first;
     for (const { key, value } of this.journal.getRange({ start: first, end: last, inclusiveEnd: true })) {
-      // Per entry of every replay: plain ifs, so that the messages are built only on failure.
-      if (key !== expected) throw new Error(`invariant: journal gap: expected seq ${expected}, found ${key}`);
-      if (expected > last) throw new Error(`invariant: read past requested end ${last}`);
+      checkNextEntry(key, expected, last);
       yield { seq: key, bytes: value };
       expected++;
     }
@@ -849,6 +845,12 @@ export class Journal {
 function openChunksDb(root: RootDatabase<Uint8Array, number>): Database<Uint8Array, Buffer> | null {
   const db: Database<Uint8Array, Buffer> | undefined = root.openDB<Uint8Array, Buffer>({ name: SNAPSHOT_CHUNKS_DB_NAME, encoding: 'binary', keyEncoding: 'binary' });
   return db ?? null;
+}
+
+/** Per entry of every read and replay: plain ifs, so that the messages are built only on failure. */
+function checkNextEntry(key: number, expected: number, last: number): void {
+  if (key !== expected) throw new Error(`invariant: journal gap: expected seq ${expected}, found ${key}`);
+  if (expected > last) throw new Error(`invariant: read past requested end ${last}`);
 }
 
 function noop(): void {}
